@@ -1,0 +1,84 @@
+"""``spatialnet evaluate``: score a trained run on a dataset split."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from spatialnet.data.registry import build_dataset
+from spatialnet.metrics.figures import save_confusion_matrix
+from spatialnet.training.evaluation import evaluate
+from spatialnet.training.trainer import dump_metrics, load_run
+
+SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", "loss")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a run on a split (metrics JSON + confusion matrix PNGs)",
+        description="Evaluate a run (its best checkpoint) or a checkpoint folder on one split of a dataset.",
+    )
+    parser.add_argument("run", type=Path, help="run folder (uses best/) or checkpoint folder")
+    parser.add_argument("--data", help="dataset root (default: the one in the run's recipe)")
+    parser.add_argument("--split", default="test", help="split to score (default: test)")
+    parser.add_argument("--out", type=Path, help="metrics JSON path (default: RUN/eval_<split>.json)")
+    parser.add_argument("--batch-size", type=int, help="inference batch size (default: the recipe's)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.set_defaults(handler=run)
+
+
+def evaluate_run(
+    run_dir: Path,
+    split: str,
+    data_root: str | None = None,
+    out: Path | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """Evaluate ``run_dir`` on ``split``; writes metrics JSON and one confusion-matrix PNG per classifier."""
+    model, recipe, _, folder = load_run(run_dir, device)
+    if data_root is not None:
+        recipe.data.root = data_root
+    dataset = build_dataset(recipe.data, split, train=False)
+    device_ = next(model.parameters()).device
+    metrics = evaluate(
+        model, dataset, batch_size or recipe.train.eval_batch_size, device_, show_progress=True
+    )
+    out = out or Path(run_dir) / f"eval_{split}.json"
+    for name, head_metrics in metrics.items():
+        if "confusion_matrix" in head_metrics:
+            png = out.with_name(f"{out.stem}_{name}_confusion.png")
+            names = list(head_metrics.get("per_class_accuracy", {}))
+            save_confusion_matrix(head_metrics["confusion_matrix"], names, png, title=f"{name} — {split}")
+            head_metrics["confusion_matrix_png"] = png.name
+    dump_metrics(
+        out, {"checkpoint": str(folder), "split": split, "data": recipe.data.root, "metrics": metrics}
+    )
+    return metrics, out
+
+
+def print_summary(metrics: dict[str, Any], title: str, console: Console | None = None) -> None:
+    """A table of each head's headline metrics."""
+    table = Table(title=title)
+    table.add_column("task")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for head, values in metrics.items():
+        for key in SUMMARY_KEYS:
+            if isinstance(values.get(key), float):
+                table.add_row(head, key, f"{values[key]:.4f}")
+    (console or Console()).print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print the summary table."""
+    metrics, out = evaluate_run(args.run, args.split, args.data, args.out, args.device, args.batch_size)
+    print_summary(metrics, f"{args.run} on {args.split}")
+    print(f"metrics written to {out}")
+    return 0

@@ -1,0 +1,41 @@
+"""``spatialnet predict``: run every head of a trained model on one image."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from spatialnet.predictor import Predictor
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict every task of a run for one image",
+        description="Load a run (its best checkpoint) and print each head's prediction for an image.",
+    )
+    parser.add_argument("run", type=Path, help="run folder (uses best/) or checkpoint folder")
+    parser.add_argument("--image", type=Path, required=True, help="image file (any size; resized)")
+    parser.add_argument("--top-k", type=int, default=5, help="classes to show per classification head")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Predict and print."""
+    result = Predictor.from_run(args.run, args.device).predict_file(args.image, args.top_k)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    for head, value in result.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            print(f"{head}:")
+            for rank, item in enumerate(value, 1):
+                print(f"  {rank}. {item['label']:<20} {item['probability']:.3f}")
+        else:
+            print(f"{head}: {value}")
+    return 0

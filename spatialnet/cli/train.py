@@ -1,0 +1,48 @@
+"""``spatialnet train``: train a recipe into a run folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from spatialnet.config import load_recipe
+from spatialnet.training.trainer import Trainer
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a recipe (YAML in tasks/)",
+        description="Train a recipe. Multi-GPU / multi-node: launch with "
+        "`torchrun --nproc-per-node N -m spatialnet train …` (DDP; gloo on CPUs, NCCL on GPUs).",
+    )
+    parser.add_argument("recipe", help="recipe YAML path or a name in tasks/, e.g. ucm_landuse-tiny")
+    parser.add_argument("--out", type=Path, help="run folder (default: runs/<recipe name>)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key, e.g. --set train.epochs=5 --set data.root=/data/ucm (repeatable)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs only)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train and print where the best checkpoint is."""
+    recipe = load_recipe(args.recipe, args.overrides)
+    out = args.out or Path("runs") / recipe.name
+    result = Trainer(recipe, out, resume=args.resume, show_progress=not args.no_progress).fit()
+    if result:
+        print(
+            f"best {result['select_metric']} {result['best_value']:.4f} "
+            f"at epoch {result['best_epoch']}: {out / 'best'}"
+        )
+    return 0

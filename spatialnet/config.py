@@ -1,0 +1,235 @@
+"""Typed recipes: YAML files turned into dataclasses, with dotted CLI overrides.
+
+Every hyperparameter lives in a dataclass field with its default and meaning, so a
+recipe key that does not exist, or a value of the wrong type, is refused with the
+recipe file and the dotted key in the message (the HF ``PretrainedConfig`` habit).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from spatialnet.errors import RecipeError
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class BackboneConfig:
+    """ViT backbone hyperparameters (timm ``VisionTransformer``); ``preset`` fills unset fields."""
+
+    preset: str | None = None  # name in spatialnet/backbones/presets.yaml (tiny, small, paper)
+    img_size: int = 256
+    patch_size: int = 16
+    in_chans: int = 3  # 3 for RGB tiles, ~110 for hyperspectral windows
+    embed_dim: int = 512
+    depth: int = 12
+    num_heads: int = 8
+    mlp_ratio: float = 4.0  # a standard ViT FFN is 4·D wide (the seed's D×D FFN is a typo)
+    act: str = "relu"  # FFN activation: relu (seed 004) or gelu
+    drop_rate: float = 0.0
+    drop_path: float = 0.0
+    stem: str = (
+        "patch"  # patch: one linear patch embedding; conv: strided 3×3 conv stem (better from scratch)
+    )
+    class_token: bool = True
+    global_pool: str = "token"  # pooled vector: class token ("token") or mean of patch tokens ("avg")
+    pretrained: str | None = (
+        None  # local .safetensors/.pth file or a timm model name (needs the weights cached)
+    )
+
+
+@dataclasses.dataclass
+class AugmentConfig:
+    """Training-time image augmentation (applied to the image only, never to labels' meaning)."""
+
+    hflip: bool = True
+    vflip: bool = True
+    rot90: bool = True  # aerial views have no canonical "up"
+    random_resized_crop: float | None = None  # minimum area fraction kept, e.g. 0.5; None disables
+    color_jitter: float = 0.0  # brightness/contrast/saturation strength
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Which dataset to read, where from, and how images are prepared."""
+
+    dataset: str = "ucm_landuse"  # name in the dataset registry
+    root: str | None = None  # dataset folder; quickstart points it at the synthetic world
+    image_size: int = 256  # images are resized to this square size
+    mean: list[float] = dataclasses.field(default_factory=lambda: [0.5, 0.5, 0.5])
+    std: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.25, 0.25])
+    train_split: str = "train"
+    val_split: str = "val"
+    test_split: str = "test"
+    augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
+    num_workers: int = 0
+
+
+@dataclasses.dataclass
+class LossConfig:
+    """How per-task losses are combined (see spatialnet.losses.balancing)."""
+
+    balancing: str = "fixed"  # fixed (Σ λ_t L_t), uncertainty (Kendall 2018) or gradnorm (Chen 2018)
+    gradnorm_alpha: float = 1.5
+    gradnorm_lr: float = 0.025  # learning rate of the GradNorm task weights
+    l2_penalty: float = 0.0  # seed 004's λ_reg·½Σθ², separate from the optimiser's weight decay
+
+
+@dataclasses.dataclass
+class ScheduleConfig:
+    """Learning-rate schedule: linear warm-up then cosine, plateau or constant."""
+
+    type: str = "cosine"  # cosine | plateau | constant
+    warmup_epochs: float = 0.0
+    warmup_start_factor: float = 0.1  # lr at step 0 = lr × this factor
+    min_lr_factor: float = 0.01  # cosine floor = lr × this factor
+    plateau_patience: int = 5
+    plateau_factor: float = 0.5
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimisation, validation cadence and checkpoint selection."""
+
+    epochs: int = 50
+    batch_size: int = 32  # global batch: divided over processes in distributed runs
+    eval_batch_size: int = 64
+    optimizer: str = "adamw"  # adamw | adam | sgd
+    lr: float = 1.0e-4
+    weight_decay: float = 0.05
+    grad_clip: float | None = 1.0
+    schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
+    val_every: int = 1  # validate every N epochs (and always after the last)
+    select_metric: str = "accuracy"  # validation metric that picks the best checkpoint
+    select_mode: str = "max"  # max | min
+    device: str = "auto"  # auto (cuda when present) | cpu | cuda
+    threads: int | None = None  # torch intra-op threads on CPU; None keeps torch's default
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A whole training recipe: the content of one ``tasks/*.yaml`` file."""
+
+    name: str = "unnamed"
+    seed: int = 0
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    backbone: BackboneConfig = dataclasses.field(default_factory=BackboneConfig)
+    heads: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # name -> head config
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+def from_dict(cls: type[T], data: Mapping[str, Any], source: str = "recipe", prefix: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``, refusing unknown keys and wrongly typed values."""
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"{source}: '{prefix or '<top>'}' must be a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = f"{prefix}{unknown[0]}"
+        raise RecipeError(f"{source}: unknown key '{key}'; expected one of: {', '.join(sorted(fields))}")
+    kwargs = {name: _coerce(hints[name], value, source, f"{prefix}{name}") for name, value in data.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
+    """Check ``value`` against the annotation ``hint`` (recursing into dataclasses)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_dict(hint, value, source, f"{key}.")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(arg, value, source, key)
+            except RecipeError as err:
+                errors.append(str(err))
+        raise RecipeError(errors[0])
+    if hint is Any:
+        return value
+    if origin is list:
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            raise RecipeError(f"{source}: '{key}' must be a list, got {value!r}")
+        return [_coerce(args[0], v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise RecipeError(f"{source}: '{key}' must be a mapping, got {value!r}")
+        return {k: _coerce(args[1], v, source, f"{key}.{k}") for k, v in value.items()}
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and not (
+        isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    ):
+        raise RecipeError(f"{source}: '{key}' must be {hint.__name__}, got {value!r}")
+    return value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str = "--set") -> dict[str, Any]:
+    """Apply ``a.b.c=value`` overrides (value parsed as YAML) to a nested recipe dict."""
+    for item in overrides:
+        if "=" not in item:
+            raise RecipeError(f"{source}: override '{item}' must look like key.path=value")
+        key, raw = item.split("=", 1)
+        node = data
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise RecipeError(f"{source}: '{key}' goes through '{part}', which is not a mapping")
+            node = child
+        node[parts[-1]] = yaml.safe_load(raw)
+    return data
+
+
+def to_dict(recipe: Recipe) -> dict[str, Any]:
+    """Plain-dict form of a recipe, as written to ``config.json``."""
+    return dataclasses.asdict(recipe)
+
+
+def recipe_from_dict(data: Mapping[str, Any], source: str = "recipe") -> Recipe:
+    """Validate a nested dict as a :class:`Recipe`."""
+    return from_dict(Recipe, data, source)
+
+
+def tasks_dir() -> Path:
+    """The repository's ``tasks/`` folder (recipes are data, kept beside the package)."""
+    return Path(__file__).resolve().parents[1] / "tasks"
+
+
+def resolve_recipe_path(name_or_path: str) -> Path:
+    """A recipe path as given, or a bare name looked up in ``./tasks`` and the repository's ``tasks/``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    for folder in (Path.cwd() / "tasks", tasks_dir()):
+        for candidate in (folder / name_or_path, folder / f"{name_or_path}.yaml"):
+            if candidate.is_file():
+                return candidate
+    raise RecipeError(
+        f"{name_or_path}: recipe not found (a YAML path, or a name in tasks/ such as ucm_landuse-tiny)"
+    )
+
+
+def load_recipe(name_or_path: str, overrides: Sequence[str] = ()) -> Recipe:
+    """Read a recipe YAML, apply dotted overrides and validate every key."""
+    path = resolve_recipe_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML ({err})") from err
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe must be a mapping at the top level")
+    apply_overrides(data, overrides)
+    return recipe_from_dict(data, str(path))

@@ -1,0 +1,165 @@
+"""``synthesize``: write a synthetic UCM-captions-style dataset with exact scene graphs.
+
+Output under ``out``: ``ucm_captions/dataset.json`` (Karpathy format, as the real UCM-captions
+file), ``ucm_captions/imgs/N.jpg`` and ``scenes.jsonl`` (one scene graph per image, sorted keys).
+
+Determinism: every random draw comes from ``numpy.random.default_rng`` seeded by a
+``SeedSequence(seed, spawn_key=...)``: image ``i`` uses the key ``(IMAGE_STREAM, i)`` and its
+class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)``, so an image does not
+depend on how many others are generated and the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from spatialnet.data.synthetic.captions import captions, tokens
+from spatialnet.data.synthetic.classes import UCM_CLASSES
+from spatialnet.data.synthetic.layouts import layout
+from spatialnet.data.synthetic.render import render
+from spatialnet.data.synthetic.scene_graph import Scene
+
+JPEG_QUALITY = 95  # as the re-encoded real UCM images
+JPEG_SUBSAMPLING = 0  # 4:4:4, as the real images
+SPLIT_FRACTIONS: dict[str, float] = {"val": 0.1, "test": 0.1}  # the rest is train (80/10/10)
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM = 0, 1, 2  # independent random streams under one seed
+
+
+@dataclass
+class SynthSummary:
+    """What ``synthesize`` wrote: root folder, image count, and counts per split and per class."""
+
+    root: Path
+    num_images: int
+    split_counts: dict[str, int] = field(default_factory=dict)
+    class_counts: dict[str, int] = field(default_factory=dict)
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def assign_classes(seed: int, num_images: int) -> list[str]:
+    """Class of each image: consecutive blocks of 21 images are shuffled permutations of all classes."""
+    n_cls = len(UCM_CLASSES)
+    out: list[str] = []
+    for block in range((num_images + n_cls - 1) // n_cls):
+        perm = _rng(seed, CLASS_STREAM, block).permutation(n_cls)
+        out += [UCM_CLASSES[int(i)] for i in perm]
+    return out[:num_images]
+
+
+def assign_splits(seed: int, classes: list[str]) -> list[str]:
+    """Stratified 80/10/10 split of the images, deterministic in ``seed``.
+
+    Each class gives floor(10 %) of its images to val and to test; the images still missing from a
+    split's total round(10 % of all) come one each from classes that keep at least one train image,
+    in a seeded class order. With 10 images per class this is exactly 8/1/1 in every class.
+    """
+    rng = _rng(seed, SPLIT_STREAM)
+    members = {c: [i for i, x in enumerate(classes) if x == c] for c in UCM_CLASSES}
+    orders = {c: [members[c][int(j)] for j in rng.permutation(len(members[c]))] for c in UCM_CLASSES}
+    splits = ["train"] * len(classes)
+    for split, frac in SPLIT_FRACTIONS.items():
+        quota = int(np.floor(len(classes) * frac + 0.5))
+        for c in UCM_CLASSES:
+            for _ in range(int(np.floor(len(members[c]) * frac))):
+                splits[orders[c].pop()] = split
+                quota -= 1
+        for ci in rng.permutation(len(UCM_CLASSES)):
+            if quota <= 0:
+                break
+            c = UCM_CLASSES[int(ci)]
+            if len(orders[c]) >= 2:
+                splits[orders[c].pop()] = split
+                quota -= 1
+    return splits
+
+
+def make_image(seed: int, index: int, landuse: str, image_size: int) -> tuple[Scene, np.ndarray, list[str]]:
+    """Scene graph, RGB pixels and five captions of image ``index`` (independent of all others)."""
+    rng = _rng(seed, IMAGE_STREAM, index)
+    scene = layout(landuse, rng, image_size)
+    pixels = render(scene, rng)
+    return scene, pixels, captions(scene, rng)
+
+
+def _jpeg_bytes(pixels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="RGB").save(
+        buf, format="JPEG", quality=JPEG_QUALITY, subsampling=JPEG_SUBSAMPLING
+    )
+    return buf.getvalue()
+
+
+def synthesize(
+    out: Path, seed: int = 0, num_images: int = 210, image_size: int = 256, progress: bool = True
+) -> SynthSummary:
+    """Generate ``num_images`` scenes and write dataset.json, images and scenes.jsonl under ``out``.
+
+    Any ``num_images >= 21`` covers every class; ``num_images >= 210`` puts every class in every split.
+    """
+    if num_images < 1:
+        raise ValueError(f"num_images must be >= 1, got {num_images}")
+    if image_size < 32:
+        raise ValueError(f"image_size must be >= 32 px, got {image_size}")
+    out = Path(out)
+    img_dir = out / "ucm_captions" / "imgs"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    classes = assign_classes(seed, num_images)
+    splits = assign_splits(seed, classes)
+
+    records: list[dict[str, Any]] = []
+    scene_lines: list[str] = []
+    sentid = 0
+
+    def work(i: int) -> None:
+        nonlocal sentid
+        scene, pixels, caps = make_image(seed, i, classes[i], image_size)
+        filename = f"{i + 1}.jpg"
+        scene.image_id, scene.filename, scene.split = i, filename, splits[i]
+        (img_dir / filename).write_bytes(_jpeg_bytes(pixels))
+        sentences = []
+        for raw in caps:
+            sentences.append({"tokens": tokens(raw), "raw": raw, "imgid": i, "sentid": sentid})
+            sentid += 1
+        records.append(
+            {
+                "filename": filename,
+                "imgid": i,
+                "split": splits[i],
+                "sentids": [s["sentid"] for s in sentences],
+                "sentences": sentences,
+            }
+        )
+        scene_lines.append(json.dumps(scene.to_dict(), sort_keys=True))
+
+    if progress:
+        from rich.progress import Progress
+
+        with Progress(transient=False) as bar:
+            task = bar.add_task(f"synthesising {num_images} scenes", total=num_images)
+            for i in range(num_images):
+                work(i)
+                bar.advance(task)
+    else:
+        for i in range(num_images):
+            work(i)
+
+    ucm = out / "ucm_captions"
+    (ucm / "dataset.json").write_text(json.dumps({"images": records, "dataset": "UCM"}), encoding="utf-8")
+    (out / "scenes.jsonl").write_text("\n".join(scene_lines) + "\n", encoding="utf-8")
+    return SynthSummary(
+        root=out,
+        num_images=num_images,
+        split_counts={s: splits.count(s) for s in SPLITS},
+        class_counts={c: classes.count(c) for c in UCM_CLASSES},
+    )

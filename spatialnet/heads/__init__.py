@@ -1,0 +1,16 @@
+"""Task heads; importing this package registers every built-in head."""
+
+from spatialnet.heads import classification, dense, regression
+from spatialnet.heads.base import HEAD_REGISTRY, HeadConfig, HeadContext, TaskHead, build_head, register_head
+
+__all__ = [
+    "HEAD_REGISTRY",
+    "HeadConfig",
+    "HeadContext",
+    "TaskHead",
+    "build_head",
+    "register_head",
+    "classification",
+    "dense",
+    "regression",
+]

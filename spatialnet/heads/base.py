@@ -1,0 +1,107 @@
+"""The task-head contract and the registry heads are built from.
+
+A head is one class plus a recipe entry: it declares a config dataclass, the batch key
+holding its labels, how it turns backbone features into outputs and how it scores them.
+Heads that need more than the image (a question, target text) read it from the batch,
+so captioning and VQA heads fit the same interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from torch import Tensor, nn
+
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.config import from_dict
+from spatialnet.errors import RecipeError
+
+Batch = Mapping[str, Any]
+
+
+@dataclasses.dataclass
+class HeadConfig:
+    """Fields every head shares; subclasses add their own."""
+
+    type: str = ""  # registered head name
+    target: str = ""  # batch key holding this head's labels (defaults to the head's name)
+    weight: float = 1.0  # λ_t in the weighted multitask loss
+    loss_kind: str = "classification"  # classification | regression: the uncertainty-weighting form
+
+
+@dataclasses.dataclass
+class HeadContext:
+    """Backbone facts a head may need to size itself."""
+
+    embed_dim: int
+    img_size: int
+    patch_size: int
+    in_chans: int
+
+
+class TaskHead(nn.Module):
+    """Base class for task heads.
+
+    ``forward`` returns the raw outputs used by ``loss`` (logits, values, maps);
+    ``predict`` returns what a user sees (probabilities, decoded text); by default the same.
+    """
+
+    config_class: ClassVar[type[HeadConfig]] = HeadConfig
+
+    def __init__(self, config: HeadConfig, context: HeadContext) -> None:
+        super().__init__()
+        self.config = config
+        self.context = context
+
+    @property
+    def target_key(self) -> str:
+        """Batch key of the labels this head learns from."""
+        return self.config.target
+
+    def has_targets(self, batch: Batch) -> bool:
+        """Whether ``batch`` labels this task (only such heads run during training)."""
+        return self.target_key in batch
+
+    def forward(self, features: BackboneOutput, batch: Batch) -> Any:  # noqa: D102
+        raise NotImplementedError
+
+    def loss(self, output: Any, batch: Batch) -> Tensor:
+        """Scalar training loss of ``output`` against ``batch[self.target_key]``."""
+        raise NotImplementedError
+
+    def predict(self, features: BackboneOutput, batch: Batch) -> Any:
+        """User-facing prediction; heads that generate (captions) override this."""
+        return self.forward(features, batch)
+
+
+HEAD_REGISTRY: dict[str, type[TaskHead]] = {}
+H = TypeVar("H", bound=type[TaskHead])
+
+
+def register_head(name: str) -> Callable[[H], H]:
+    """Class decorator adding a head to the registry under ``name``."""
+
+    def decorate(cls: H) -> H:
+        if name in HEAD_REGISTRY:
+            raise ValueError(f"head type '{name}' is registered twice")
+        HEAD_REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def build_head(name: str, spec: Mapping[str, Any], context: HeadContext, source: str = "recipe") -> TaskHead:
+    """Build the head described by recipe entry ``heads.<name>``."""
+    head_type = spec.get("type")
+    if head_type not in HEAD_REGISTRY:
+        raise RecipeError(
+            f"{source}: 'heads.{name}.type' is {head_type!r}; "
+            f"expected one of: {', '.join(sorted(HEAD_REGISTRY))}"
+        )
+    cls = HEAD_REGISTRY[head_type]
+    config = from_dict(cls.config_class, spec, source, f"heads.{name}.")
+    if not config.target:
+        config.target = name
+    return cls(config, context)

@@ -1,0 +1,50 @@
+"""Scene-level classification head (seed 004, Eq. 9: FC + softmax on the encoder output)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
+from spatialnet.heads.losses import classification_loss
+
+
+@dataclasses.dataclass
+class ClassificationConfig(HeadConfig):
+    """Pooled vector → logits over ``num_classes``."""
+
+    num_classes: int = 21
+    class_names: list[str] = dataclasses.field(default_factory=list)  # shown by predict and in reports
+    dropout: float = 0.0
+    loss: str = "cross_entropy"  # cross_entropy | focal
+    label_smoothing: float = 0.0
+    class_weights: list[float] | None = None  # e.g. inverse median frequency
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+
+
+@register_head("classification")
+class ClassificationHead(TaskHead):
+    """Linear classifier on the pooled token, with a LayerNorm-free timm-style pre-logits dropout."""
+
+    config_class = ClassificationConfig
+    config: ClassificationConfig
+
+    def __init__(self, config: ClassificationConfig, context: HeadContext) -> None:
+        super().__init__(config, context)
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(context.embed_dim, config.num_classes)
+
+    def forward(self, features: BackboneOutput, batch: Batch) -> Tensor:  # noqa: D102
+        logits: Tensor = self.fc(self.dropout(features.pooled))
+        return logits
+
+    def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
+        return classification_loss(output, batch[self.target_key], self.config)
+
+    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+        """Class probabilities (B, K)."""
+        return torch.softmax(self.forward(features, batch), dim=-1)

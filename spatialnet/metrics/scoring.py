@@ -1,0 +1,74 @@
+"""Per-head metrics: each head family declares how its predictions are scored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from spatialnet.heads import TaskHead
+from spatialnet.heads.classification import ClassificationConfig
+from spatialnet.heads.dense import DenseClassificationConfig
+from spatialnet.metrics.classification import classification_metrics
+
+IGNORE_INDEX = -100
+
+
+def regression_metrics(
+    pred: np.ndarray, target: np.ndarray, names: list[str] | None = None
+) -> dict[str, Any]:
+    """RMSE, MAE and R² per output column over present (non-NaN) targets."""
+    pred = pred.reshape(len(pred), -1) if pred.ndim > 1 else pred[:, None]
+    target = target.reshape(len(target), -1) if target.ndim > 1 else target[:, None]
+    result: dict[str, Any] = {}
+    for column in range(target.shape[1]):
+        name = names[column] if names and column < len(names) else str(column)
+        present = ~np.isnan(target[:, column])
+        y, p = target[present, column], pred[present, column]
+        if y.size == 0:
+            continue
+        residual = p - y
+        ss_tot = float(((y - y.mean()) ** 2).sum())
+        result[name] = {
+            "rmse": float(np.sqrt((residual**2).mean())),
+            "mae": float(np.abs(residual).mean()),
+            "r2": float(1 - (residual**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
+        }
+    result["rmse"] = float(np.mean([v["rmse"] for v in result.values()])) if result else float("nan")
+    return result
+
+
+def score_head(head: TaskHead, predictions: Tensor, targets: Tensor) -> dict[str, Any]:
+    """Metrics of one head's concatenated predictions against its targets."""
+    config = head.config
+    if isinstance(config, ClassificationConfig | DenseClassificationConfig):
+        # predictions are probabilities (B, K) or (B, K, H, W): score the argmax over labelled positions
+        labels = predictions.argmax(dim=1).flatten()
+        truth = targets.flatten()
+        keep = truth != IGNORE_INDEX
+        class_names = config.class_names or [str(i) for i in range(config.num_classes)]
+        return classification_metrics(
+            truth[keep].numpy(), labels[keep].numpy(), config.num_classes, class_names
+        )
+    names: list[str] | None = getattr(config, "output_names", None)
+    pred = predictions.float()
+    if pred.ndim == 4:  # dense maps (B, C, H, W) → one row per pixel
+        pred = pred.permute(0, 2, 3, 1).reshape(-1, pred.shape[1])
+        targets = targets.float().permute(0, 2, 3, 1).reshape(-1, targets.shape[1])
+    return regression_metrics(pred.numpy(), targets.float().numpy(), names)
+
+
+def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Scalar metrics as ``head/name`` keys (lists and matrices left out), for logs and selection."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_metrics(value, f"{name}/"))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[name] = float(value)
+        elif isinstance(value, torch.Tensor) and value.numel() == 1:
+            flat[name] = float(value)
+    return flat

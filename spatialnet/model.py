@@ -1,0 +1,78 @@
+"""SpatialNet: one ViT backbone carrying named task heads (seed 004, Fig. 1).
+
+Only the heads whose labels a batch carries are run and scored during training, so
+batches from different datasets contribute only the losses of the tasks they label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import Tensor, nn
+
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.backbones.vit import ViTBackbone
+from spatialnet.config import Recipe
+from spatialnet.heads import HeadContext, TaskHead, build_head
+from spatialnet.heads.base import Batch
+
+
+@dataclass
+class SpatialNetOutput:
+    """Raw head outputs and the per-task losses of the heads that had labels."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    losses: dict[str, Tensor] = field(default_factory=dict)
+    features: BackboneOutput | None = None
+
+
+class SpatialNet(nn.Module):
+    """A backbone plus a ``ModuleDict`` of task heads."""
+
+    def __init__(self, backbone: ViTBackbone, heads: Mapping[str, TaskHead]) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.heads = nn.ModuleDict(dict(heads))
+
+    @classmethod
+    def from_recipe(cls, recipe: Recipe, source: str = "recipe") -> SpatialNet:
+        """Build the backbone and every head listed under ``heads`` in the recipe."""
+        backbone = ViTBackbone(recipe.backbone)
+        config = backbone.config
+        context = HeadContext(config.embed_dim, config.img_size, config.patch_size, config.in_chans)
+        heads = {name: build_head(name, spec, context, source) for name, spec in recipe.heads.items()}
+        return cls(backbone, heads)
+
+    def head(self, name: str) -> TaskHead:
+        """The head registered under ``name``."""
+        head = self.heads[name]
+        assert isinstance(head, TaskHead)
+        return head
+
+    def labelled_tasks(self, batch: Batch) -> list[str]:
+        """Names of the heads whose targets ``batch`` carries."""
+        return [name for name in self.heads if self.head(name).has_targets(batch)]
+
+    def forward(self, batch: Batch, tasks: Iterable[str] | None = None) -> SpatialNetOutput:
+        """Run the backbone once, then the heads in ``tasks`` (default: labelled ones) and their losses."""
+        names = list(tasks) if tasks is not None else self.labelled_tasks(batch)
+        features = self.backbone(batch["image"])
+        result = SpatialNetOutput(features=features)
+        for name in names:
+            head = self.head(name)
+            result.outputs[name] = head(features, batch)
+            if head.has_targets(batch):
+                result.losses[name] = head.loss(result.outputs[name], batch)
+        return result
+
+    def predict(self, batch: Batch, tasks: Iterable[str] | None = None) -> dict[str, Any]:
+        """User-facing predictions (probabilities, values, text) of ``tasks`` (default: every head)."""
+        features = self.backbone(batch["image"])
+        names = list(tasks) if tasks is not None else list(self.heads)
+        return {name: self.head(name).predict(features, batch) for name in names}
+
+    def last_shared_parameter(self) -> Tensor:
+        """The parameter GradNorm measures per-task gradient norms on."""
+        return self.backbone.last_shared_parameter()

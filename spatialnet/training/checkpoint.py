@@ -1,0 +1,160 @@
+"""Checkpoint directories in the Hugging Face style, written atomically.
+
+A checkpoint is a folder: ``config.json`` (the full resolved recipe), ``model.safetensors``,
+``metrics.json`` and, for the resumable ``last`` checkpoint, ``training_state.pt``
+(optimiser, schedule, balancer and RNG state: tensors and plain Python values only, read
+back with ``torch.load(weights_only=True)``, which refuses arbitrary pickled objects).
+
+A run directory holds ``best/`` and ``last/``. Each is written into a temporary sibling,
+fsynced, then swapped in with two renames; a kill at any moment leaves either the old or
+the new folder complete, and :func:`recover` puts a half-swapped pair back in order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from spatialnet.config import Recipe, recipe_from_dict, to_dict
+from spatialnet.errors import CheckpointError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+METRICS_FILE = "metrics.json"
+STATE_FILE = "training_state.pt"
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _old(target: Path) -> Path:
+    return target.parent / f".{target.name}.old"
+
+
+def recover(target: Path) -> None:
+    """Finish or undo an interrupted swap of ``target`` and drop stale temporary folders."""
+    old = _old(target)
+    if not target.exists() and old.exists():
+        os.replace(old, target)
+    elif old.exists():
+        shutil.rmtree(old)
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``target`` atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    recover(target)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = _old(target)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file and a rename, so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def save_checkpoint(
+    target: Path,
+    recipe: Recipe,
+    model: torch.nn.Module,
+    metrics: dict[str, Any],
+    training_state: dict[str, Any] | None = None,
+    extra_files: dict[str, bytes] | None = None,
+) -> None:
+    """Write a complete checkpoint folder at ``target`` (atomically replacing any previous one)."""
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    with atomic_directory(target) as tmp:
+        (tmp / CONFIG_FILE).write_text(json.dumps(to_dict(recipe), indent=2) + "\n", encoding="utf-8")
+        save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt", "recipe": recipe.name})
+        (tmp / METRICS_FILE).write_text(
+            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        if training_state is not None:
+            torch.save(training_state, tmp / STATE_FILE)
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_bytes(content)
+
+
+def resolve_checkpoint(path: Path) -> Path:
+    """A checkpoint folder from a run folder (its ``best/``, else ``last/``) or the folder itself."""
+    path = Path(path)
+    for candidate in (path, path / "best", path / "last"):
+        # Read-only: during a swap the complete previous folder sits at ``.NAME.old``.
+        for folder in (candidate, _old(candidate)):
+            if (folder / WEIGHTS_FILE).is_file():
+                return folder
+    raise CheckpointError(
+        f"{path}: no checkpoint here "
+        f"(expected {WEIGHTS_FILE} and {CONFIG_FILE} in it, or in its best/ or last/)"
+    )
+
+
+def read_recipe(checkpoint: Path) -> Recipe:
+    """The recipe stored in a checkpoint's ``config.json``."""
+    config_path = checkpoint / CONFIG_FILE
+    try:
+        data = json.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise CheckpointError(f"{config_path}: missing (every checkpoint stores its recipe there)") from err
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{config_path}: not valid JSON ({err})") from err
+    return recipe_from_dict(data, str(config_path))
+
+
+def read_metrics(checkpoint: Path) -> dict[str, Any]:
+    """The checkpoint's ``metrics.json`` (empty when absent)."""
+    path = checkpoint / METRICS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
+    """Load ``model.safetensors`` into ``model``, refusing any missing or unexpected tensor."""
+    state = load_file(str(checkpoint / WEIGHTS_FILE))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{checkpoint / WEIGHTS_FILE}: does not match its recipe "
+            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]})"
+        )
+
+
+def load_training_state(checkpoint: Path) -> dict[str, Any]:
+    """The resumable state of a ``last`` checkpoint, read without unpickling arbitrary objects."""
+    path = checkpoint / STATE_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{path}: missing; only a run's last/ checkpoint can be resumed")
+    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    return state

@@ -1,0 +1,364 @@
+"""Recipe-driven training loop: multitask losses, balancing, validation, checkpoints, resume, DDP.
+
+Determinism: every epoch reseeds torch/numpy/python RNGs and the data order from
+``(seed, epoch)``, and augmentation is seeded per sample, so a run resumed from its last
+checkpoint (saved at every epoch end) repeats exactly what an uninterrupted run does,
+and a DDP run sees the same global batches as a single process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from spatialnet.config import Recipe, to_dict
+from spatialnet.data.registry import build_dataset
+from spatialnet.errors import CheckpointError, RecipeError
+from spatialnet.losses.balancing import TaskBalancer, build_balancer
+from spatialnet.losses.regularization import l2_penalty
+from spatialnet.metrics.scoring import flatten_metrics
+from spatialnet.model import SpatialNet
+from spatialnet.training import checkpoint as ckpt
+from spatialnet.training.distributed import (
+    DistributedContext,
+    all_reduce_mean,
+    barrier,
+    init_distributed,
+    select_device,
+    shutdown,
+)
+from spatialnet.training.evaluation import evaluate, move_to
+from spatialnet.training.progress import make_progress
+from spatialnet.training.schedule import LRSchedule
+
+Logger = Callable[[str], None]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class EpochSampler(Sampler[int]):
+    """Seeded shuffle per epoch, sharded over ranks (rank r takes every world_size-th index).
+
+    The first ``batch_size × world_size`` indices of the permutation form the first global
+    batch whatever the number of processes, which makes DDP and single-process runs agree.
+    """
+
+    def __init__(
+        self, size: int, seed: int, rank: int = 0, world_size: int = 1, shuffle: bool = True
+    ) -> None:
+        self.size, self.seed, self.rank, self.world_size, self.shuffle = size, seed, rank, world_size, shuffle
+        self.epoch = 0
+        self.per_rank = math.ceil(size / world_size)
+
+    def set_epoch(self, epoch: int) -> None:  # noqa: D102
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+            order = torch.randperm(self.size, generator=generator).tolist()
+        else:
+            order = list(range(self.size))
+        order += order[: self.per_rank * self.world_size - self.size]  # pad so every rank has equal work
+        return iter(order[self.rank :: self.world_size])
+
+    def __len__(self) -> int:
+        return self.per_rank
+
+
+def parameter_groups(model: nn.Module, balancer: TaskBalancer, recipe: Recipe) -> list[dict[str, Any]]:
+    """Weight decay on matrices only (not biases, norms, tokens, position embeddings) nor balancer weights."""
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        skip = param.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "reg_token"))
+        (no_decay if skip else decay).append(param)
+    groups: list[dict[str, Any]] = [
+        {"params": decay, "weight_decay": recipe.train.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    balancer_params = [p for p in balancer.parameters() if p.requires_grad]
+    if balancer_params:
+        lr = recipe.loss.gradnorm_lr if recipe.loss.balancing == "gradnorm" else recipe.train.lr
+        groups.append({"params": balancer_params, "weight_decay": 0.0, "lr": lr})
+    return groups
+
+
+def build_optimizer(groups: list[dict[str, Any]], recipe: Recipe) -> torch.optim.Optimizer:
+    """The optimiser named in ``train.optimizer``."""
+    name, lr = recipe.train.optimizer, recipe.train.lr
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=lr)
+    if name == "adam":
+        # seed 000: Adam with coupled L2 weight decay
+        return torch.optim.Adam(groups, lr=lr)
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
+    raise RecipeError(f"'train.optimizer' is {name!r}; expected adamw, adam or sgd")
+
+
+class Trainer:
+    """Trains a :class:`SpatialNet` from a recipe into a run folder (``best/`` and ``last/`` checkpoints)."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        run_dir: Path,
+        resume: bool = False,
+        show_progress: bool = True,
+        log: Logger = print,
+    ) -> None:
+        self.recipe = recipe
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.context: DistributedContext = init_distributed(recipe.train.device)
+        self.show_progress = show_progress and self.context.is_main
+        self.log = log if self.context.is_main else (lambda _msg: None)
+        if recipe.train.threads:
+            torch.set_num_threads(recipe.train.threads)
+        if recipe.train.select_mode not in ("max", "min"):
+            raise RecipeError(f"'train.select_mode' is {recipe.train.select_mode!r}; expected 'max' or 'min'")
+
+    # -- setup -----------------------------------------------------------------------------------
+    def _datasets(self) -> tuple[Dataset[Any], Dataset[Any]]:
+        data = self.recipe.data
+        return build_dataset(data, data.train_split, train=True), build_dataset(
+            data, data.val_split, train=False
+        )
+
+    def _check_resumable(self, last: Path) -> None:
+        stored = ckpt.read_recipe(last)
+        ours, theirs = to_dict(self.recipe), to_dict(stored)
+        ours["train"]["epochs"] = theirs["train"]["epochs"]  # extending a run is allowed
+        if ours != theirs:
+            changed = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+            raise CheckpointError(
+                f"{last}: cannot resume with a different recipe (sections changed: {changed})"
+            )
+
+    # -- main loop -------------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Train for ``train.epochs`` epochs; returns the best validation metrics."""
+        try:
+            return self._fit()
+        finally:
+            shutdown(self.context)
+
+    def _fit(self) -> dict[str, Any]:
+        recipe, context, device = self.recipe, self.context, self.context.device
+        train_cfg = recipe.train
+        seed_everything(recipe.seed)
+        train_set, val_set = self._datasets()
+        model = SpatialNet.from_recipe(recipe).to(device)
+        heads = {name: model.head(name).config for name in model.heads}
+        balancer = build_balancer(
+            recipe.loss.balancing,
+            weights={name: cfg.weight for name, cfg in heads.items()},
+            kinds={name: cfg.loss_kind for name, cfg in heads.items()},
+            alpha=recipe.loss.gradnorm_alpha,
+        ).to(device)
+        optimizer = build_optimizer(parameter_groups(model, balancer, recipe), recipe)
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group["lr"]
+
+        if train_cfg.batch_size % context.world_size:
+            raise RecipeError(
+                f"'train.batch_size' {train_cfg.batch_size} must divide over {context.world_size} processes"
+            )
+        sampler = EpochSampler(len(train_set), recipe.seed, context.rank, context.world_size)  # type: ignore[arg-type]
+        loader = DataLoader(
+            train_set,
+            batch_size=train_cfg.batch_size // context.world_size,
+            sampler=sampler,
+            num_workers=recipe.data.num_workers,
+            pin_memory=device.type == "cuda",
+        )
+        schedule = LRSchedule(train_cfg.schedule, len(loader), train_cfg.epochs, train_cfg.select_mode)
+        net: nn.Module = model
+        if context.enabled:
+            net = DistributedDataParallel(
+                model,
+                device_ids=[device.index] if device.type == "cuda" else None,
+                find_unused_parameters=len(model.heads) > 1,
+            )
+
+        start_epoch, step, best_value, best_epoch = 0, 0, None, -1
+        history: list[dict[str, Any]] = []
+        train_seconds = 0.0
+        last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
+        if context.is_main:
+            ckpt.recover(last_dir)
+            ckpt.recover(best_dir)
+        barrier(context)
+        if self.resume:
+            resolved = ckpt.resolve_checkpoint(last_dir)
+            self._check_resumable(resolved)
+            ckpt.load_weights(model, resolved)
+            state = ckpt.load_training_state(resolved)
+            optimizer.load_state_dict(state["optimizer"])
+            balancer.load_state_dict(state["balancer"])
+            schedule.load_state_dict(state["schedule"])
+            start_epoch, step = int(state["epoch"]) + 1, int(state["step"])
+            best_value, best_epoch = state["best_value"], int(state["best_epoch"])
+            history, train_seconds = list(state["history"]), float(state["train_seconds"])
+            self.log(f"resumed {self.run_dir} after epoch {start_epoch} (step {step})")
+        elif (last_dir / ckpt.WEIGHTS_FILE).exists() and context.is_main:
+            raise CheckpointError(
+                f"{self.run_dir}: already holds a run; pass --resume to continue it or use --out"
+            )
+        if context.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            ckpt.write_json(self.run_dir / ckpt.CONFIG_FILE, to_dict(recipe))
+
+        shared = model.last_shared_parameter()
+        for epoch in range(start_epoch, train_cfg.epochs):
+            epoch_seed = recipe.seed * 10_007 + epoch
+            seed_everything(epoch_seed)
+            sampler.set_epoch(epoch)
+            if hasattr(train_set, "set_epoch"):
+                train_set.set_epoch(epoch_seed)
+            net.train()
+            started = time.perf_counter()
+            loss_sum = torch.zeros((), device=device)
+            task_sums: dict[str, float] = {}
+            with make_progress() if self.show_progress else _NullProgress() as progress:
+                bar: Any = progress.add_task(
+                    f"epoch {epoch + 1}/{train_cfg.epochs}", total=len(loader), status=""
+                )
+                for batch in loader:
+                    schedule.apply(optimizer, step)
+                    batch = move_to(batch, device)
+                    optimizer.zero_grad(set_to_none=True)
+                    losses = net(batch).losses
+                    if not losses:
+                        raise RecipeError(f"a training batch labels none of the heads {list(model.heads)}")
+                    balancer.before_backward(losses, shared)
+                    total = balancer(losses)
+                    if recipe.loss.l2_penalty:
+                        total = total + l2_penalty(model.parameters(), recipe.loss.l2_penalty)
+                    total.backward()
+                    if train_cfg.grad_clip:
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), train_cfg.grad_clip)
+                    optimizer.step()
+                    balancer.after_step()
+                    step += 1
+                    loss_sum += total.detach()
+                    for name, value in losses.items():
+                        task_sums[name] = task_sums.get(name, 0.0) + float(value.detach())
+                    progress.update(bar, advance=1, status=f"loss {float(total.detach()):.4f}")
+            train_seconds += time.perf_counter() - started
+            mean_loss = float(all_reduce_mean(loss_sum / len(loader), context))
+            record: dict[str, Any] = {
+                "epoch": epoch + 1,
+                "train_loss": mean_loss,
+                "lr": optimizer.param_groups[0]["lr"],
+                "task_weights": balancer.task_weights(),
+                "train_task_losses": {k: v / len(loader) for k, v in task_sums.items()},
+                "seconds": train_seconds,
+            }
+            validate = (epoch + 1) % train_cfg.val_every == 0 or epoch + 1 == train_cfg.epochs
+            improved = False
+            if validate and context.is_main:
+                val_metrics = evaluate(model, val_set, train_cfg.eval_batch_size, device)
+                flat = flatten_metrics(val_metrics)
+                value = self._select(flat)
+                schedule.on_validation(value)
+                record["val"] = flat
+                better = best_value is None or (
+                    value > best_value if train_cfg.select_mode == "max" else value < best_value
+                )
+                if better:
+                    best_value, best_epoch, improved = value, epoch + 1, True
+                self.log(
+                    f"epoch {epoch + 1}/{train_cfg.epochs}  loss {mean_loss:.4f}  "
+                    f"val {train_cfg.select_metric} {value:.4f}{'  (best)' if improved else ''}  "
+                    f"{train_seconds:.0f}s"
+                )
+            history.append(record)
+            if context.is_main:
+                summary = {
+                    "best_epoch": best_epoch,
+                    "best_value": best_value,
+                    "select_metric": train_cfg.select_metric,
+                    "train_seconds": train_seconds,
+                    "world_size": context.world_size,
+                }
+                if improved:
+                    ckpt.save_checkpoint(
+                        best_dir, recipe, model, {**summary, "val": val_metrics, "history": history}
+                    )
+                training_state = {
+                    "epoch": epoch,
+                    "step": step,
+                    "optimizer": optimizer.state_dict(),
+                    "balancer": balancer.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "best_value": best_value,
+                    "best_epoch": best_epoch,
+                    "history": history,
+                    "train_seconds": train_seconds,
+                }
+                ckpt.save_checkpoint(last_dir, recipe, model, {**summary, "history": history}, training_state)
+                ckpt.write_json(self.run_dir / "history.json", history)
+            barrier(context)
+        result = ckpt.read_metrics(best_dir) if (best_dir / ckpt.METRICS_FILE).exists() else {}
+        return result
+
+    def _select(self, flat: dict[str, float]) -> float:
+        name = self.recipe.train.select_metric
+        if name not in flat:
+            raise RecipeError(
+                f"'train.select_metric' is {name!r}; validation reports: {', '.join(sorted(flat))}"
+            )
+        return flat[name]
+
+
+class _NullProgress:
+    """Stand-in for a rich Progress when bars are off."""
+
+    def __enter__(self) -> _NullProgress:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:  # noqa: D102
+        return 0
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        return None
+
+
+def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict[str, Any], Path]:
+    """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder)."""
+    folder = ckpt.resolve_checkpoint(Path(path))
+    recipe = ckpt.read_recipe(folder)
+    recipe.backbone.pretrained = None  # the checkpoint already holds the weights
+    model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE))
+    ckpt.load_weights(model, folder)
+    model.to(select_device(device)).eval()
+    return model, recipe, ckpt.read_metrics(folder), folder
+
+
+def dump_metrics(path: Path, metrics: dict[str, Any]) -> None:
+    """Write metrics JSON atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ckpt.write_json(path, json.loads(json.dumps(metrics, default=float)))

@@ -1,0 +1,63 @@
+"""Shared fixtures: offline environment, a tiny synthetic world and a tiny recipe."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+TINY_RECIPE = {
+    "name": "test-tiny",
+    "seed": 0,
+    "data": {
+        "dataset": "ucm_landuse",
+        "image_size": 32,
+        "augment": {"hflip": True, "vflip": True, "rot90": True},
+    },
+    "backbone": {
+        "preset": "tiny",
+        "img_size": 32,
+        "patch_size": 8,
+        "embed_dim": 32,
+        "depth": 2,
+        "num_heads": 2,
+    },
+    "heads": {"landuse": {"type": "classification", "num_classes": 21}},
+    "train": {
+        "epochs": 3,
+        "batch_size": 8,
+        "eval_batch_size": 16,
+        "lr": 1.0e-3,
+        "schedule": {"type": "cosine", "warmup_epochs": 1},
+        "select_metric": "landuse/accuracy",
+        "grad_clip": 1.0,
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 42-image synthetic world (2 scenes per class), generated once per session."""
+    from spatialnet.data.synthetic import synthesize
+
+    root = tmp_path_factory.mktemp("world")
+    synthesize(root, seed=0, num_images=42, progress=False)
+    return root
+
+
+@pytest.fixture
+def tiny_recipe(tmp_path: Path, tiny_world: Path) -> Path:
+    """A recipe file for a seconds-long training run on the tiny world."""
+    data = {**TINY_RECIPE, "data": {**TINY_RECIPE["data"], "root": str(tiny_world)}}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path

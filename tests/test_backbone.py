@@ -1,0 +1,84 @@
+import pytest
+import torch
+from safetensors.torch import save_file
+from timm.models.vision_transformer import VisionTransformer
+
+from spatialnet.backbones.vit import ViTBackbone, load_presets, resolve_backbone_config
+from spatialnet.config import BackboneConfig
+from spatialnet.errors import RecipeError
+
+
+def tiny(**kw):
+    base = {"preset": "tiny", "img_size": 32, "patch_size": 8, "embed_dim": 32, "depth": 2, "num_heads": 2}
+    return BackboneConfig(**{**base, **kw})
+
+
+def test_paper_preset_is_the_seed_configuration():
+    config = resolve_backbone_config(BackboneConfig(preset="paper"))
+    assert (
+        config.img_size,
+        config.patch_size,
+        config.embed_dim,
+        config.depth,
+        config.num_heads,
+        config.act,
+    ) == (256, 16, 512, 12, 8, "relu")
+    vit = ViTBackbone(config).vit
+    assert vit.patch_embed.num_patches == 256  # (256/16)², not the paper's 1024
+    assert isinstance(vit.blocks[0].mlp.act, torch.nn.ReLU)
+    assert vit.blocks[0].mlp.fc1.out_features == 4 * 512
+
+
+def test_explicit_fields_override_preset():
+    config = resolve_backbone_config(BackboneConfig(preset="tiny", embed_dim=64, img_size=48))
+    assert (
+        config.embed_dim == 64 and config.img_size == 48 and config.depth == load_presets()["tiny"]["depth"]
+    )
+
+
+@pytest.mark.parametrize("stem", ["patch", "conv"])
+@pytest.mark.parametrize("in_chans", [3, 7])
+def test_outputs_tokens_prefix_and_pooled(stem, in_chans):
+    torch.manual_seed(0)
+    backbone = ViTBackbone(tiny(stem=stem, in_chans=in_chans)).eval()
+    out = backbone(torch.randn(2, in_chans, 32, 32))
+    assert out.tokens.shape == (2, 16, 32) and out.prefix.shape == (2, 1, 32) and out.pooled.shape == (2, 32)
+    assert out.grid == (4, 4)
+    assert torch.allclose(out.pooled, out.prefix[:, 0])  # token pooling = class token
+
+
+def test_wrong_band_count_is_a_clear_error():
+    backbone = ViTBackbone(tiny())
+    with pytest.raises(ValueError, match=r"in_chans=3.*got \(1, 5, 32, 32\)"):
+        backbone(torch.randn(1, 5, 32, 32))
+
+
+def test_invalid_configs_are_refused():
+    with pytest.raises(RecipeError, match="multiple of"):
+        ViTBackbone(tiny(img_size=30))
+    with pytest.raises(RecipeError, match="act"):
+        ViTBackbone(tiny(act="swish"))
+    with pytest.raises(RecipeError, match="preset"):
+        ViTBackbone(BackboneConfig(preset="huge"))
+
+
+def test_pretrained_file_adapts_channels_and_resizes_position_embedding(tmp_path):
+    torch.manual_seed(0)
+    source = VisionTransformer(
+        img_size=16, patch_size=8, in_chans=3, embed_dim=32, depth=2, num_heads=2, num_classes=5
+    )
+    path = tmp_path / "vit.safetensors"
+    save_file(source.state_dict(), str(path))
+    backbone = ViTBackbone(tiny(in_chans=6, pretrained=str(path)))
+    vit = backbone.vit
+    assert vit.pos_embed.shape == (1, 1 + 16, 32)  # 2×2 grid resized to 4×4
+    assert torch.equal(vit.blocks[1].attn.qkv.weight, source.blocks[1].attn.qkv.weight)
+    assert torch.equal(vit.cls_token, source.cls_token)
+    # timm's adapt_input_conv repeats the RGB filters over 6 bands and rescales by 3/6
+    expected = source.patch_embed.proj.weight.repeat(1, 2, 1, 1) * 0.5
+    assert torch.allclose(vit.patch_embed.proj.weight, expected)
+
+
+def test_missing_pretrained_file_is_a_clear_error(tmp_path):
+    with pytest.raises(Exception, match="pretrained weights file not found"):
+        ViTBackbone(tiny(pretrained=str(tmp_path / "nope.safetensors")))

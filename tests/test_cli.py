@@ -1,0 +1,160 @@
+"""The console script as a user meets it: help, the main job, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+import yaml
+from PIL import Image
+
+from spatialnet.cli.main import build_parser, main
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, tiny_world):
+    from tests.conftest import TINY_RECIPE
+
+    folder = tmp_path_factory.mktemp("cli")
+    recipe = {**TINY_RECIPE, "data": {**TINY_RECIPE["data"], "root": str(tiny_world)}}
+    path = folder / "tiny.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--out",
+                str(folder / "run"),
+                "--no-progress",
+                "--set",
+                "train.epochs=2",
+                "--set",
+                "train.threads=1",
+            ]
+        )
+        == 0
+    )
+    return folder / "run"
+
+
+def one_line_error(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_every_subcommand_has_complete_help():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert set(subparsers.choices) >= {"quickstart", "synth", "train", "evaluate", "predict"}
+    for name, sub in subparsers.choices.items():
+        text = sub.format_help()
+        assert sub.description, name
+        for action in sub._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.dest} has no help"
+        assert "usage:" in text
+
+
+def test_evaluate_writes_metrics_and_confusion_png(trained_run, tiny_world, capsys):
+    out = trained_run.parent / "val.json"
+    assert (
+        main(["evaluate", str(trained_run), "--data", str(tiny_world), "--split", "val", "--out", str(out)])
+        == 0
+    )
+    report = json.loads(out.read_text())
+    metrics = report["metrics"]["landuse"]
+    assert report["split"] == "val"
+    assert {"accuracy", "mean_class_accuracy", "macro_f1", "confusion_matrix"} <= set(metrics)
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["num_samples"] == 4
+    assert (out.parent / "val_landuse_confusion.png").stat().st_size > 1000
+
+
+def test_predict_prints_top5_probabilities(trained_run, tiny_world, capsys):
+    image = sorted((tiny_world / "ucm_captions" / "imgs").iterdir())[0]
+    assert main(["predict", str(trained_run), "--image", str(image), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["landuse"]
+    assert len(result) == 5
+    probabilities = [item["probability"] for item in result]
+    assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1 + 1e-6
+
+
+def test_missing_image_names_the_file(trained_run, tmp_path, capsys):
+    err = one_line_error(capsys, ["predict", str(trained_run), "--image", str(tmp_path / "none.png")])
+    assert "none.png: image file not found" in err
+
+
+def test_corrupt_image_names_the_file(trained_run, tmp_path, capsys):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 not really a jpeg")
+    assert "bad.jpg: not a readable image" in one_line_error(
+        capsys, ["predict", str(trained_run), "--image", str(bad)]
+    )
+
+
+def test_wrong_band_count_names_file_and_expectation(trained_run, tmp_path, capsys):
+    cube = tmp_path / "cube.tif"
+    tifffile.imwrite(cube, np.zeros((5, 40, 40), np.uint8), photometric="minisblack", planarconfig="separate")
+    err = one_line_error(capsys, ["predict", str(trained_run), "--image", str(cube)])
+    assert "cube.tif" in err and "expected 3" in err
+
+
+def test_grayscale_and_odd_sized_images_are_accepted(trained_run, tmp_path, capsys):
+    gray = tmp_path / "gray.png"
+    Image.fromarray(np.full((250, 257), 128, np.uint8)).save(gray)
+    assert main(["predict", str(trained_run), "--image", str(gray)]) == 0
+    assert "landuse:" in capsys.readouterr().out
+
+
+def test_wrong_recipe_key_names_the_key(tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("backbone:\n  depht: 3\n")
+    err = one_line_error(capsys, ["train", str(recipe), "--out", str(tmp_path / "run")])
+    assert "r.yaml: unknown key 'backbone.depht'" in err
+
+
+def test_missing_dataset_lists_what_is_missing(tmp_path, capsys):
+    err = one_line_error(
+        capsys,
+        ["train", "ucm_landuse-tiny", "--out", str(tmp_path / "run"), "--set", f"data.root={tmp_path}"],
+    )
+    assert "dataset.json" in err
+
+
+def test_quickstart_runs_end_to_end(tmp_path):
+    """The README's main job, shrunk: synthesise, train one epoch, evaluate on test, print a table."""
+    out = tmp_path / "qs"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spatialnet",
+            "quickstart",
+            "--out",
+            str(out),
+            "--num-images",
+            "42",
+            "--no-progress",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "data.image_size=32",
+            "--set",
+            "backbone.img_size=32",
+            "--set",
+            "train.threads=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "land-use test accuracy" in result.stdout
+    assert json.loads((out / "run" / "eval_test.json").read_text())["metrics"]["landuse"]["num_samples"] == 4
+    assert (out / "run" / "best" / "model.safetensors").exists()

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from spatialnet.config import (
+    BackboneConfig,
+    Recipe,
+    load_recipe,
+    recipe_from_dict,
+    resolve_recipe_path,
+    to_dict,
+)
+from spatialnet.errors import RecipeError
+
+
+def test_every_shipped_recipe_validates():
+    recipes = sorted((Path(__file__).resolve().parents[1] / "tasks").glob("*.yaml"))
+    assert recipes, "tasks/ holds no recipes"
+    for path in recipes:
+        recipe = load_recipe(str(path))
+        assert recipe.name == path.stem
+
+
+def test_unknown_key_names_file_and_dotted_key(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("train:\n  epocs: 3\n")
+    with pytest.raises(RecipeError, match=r"r\.yaml: unknown key 'train\.epocs'"):
+        load_recipe(str(path))
+
+
+def test_wrong_type_is_refused_with_key(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("train:\n  lr: fast\n")
+    with pytest.raises(RecipeError, match=r"'train\.lr' must be float, got 'fast'"):
+        load_recipe(str(path))
+
+
+def test_overrides_parse_yaml_values_and_ints_become_floats(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: x\n")
+    recipe = load_recipe(str(path), ["train.lr=1", "data.augment.hflip=false", "backbone.preset=tiny"])
+    assert recipe.train.lr == 1.0 and isinstance(recipe.train.lr, float)
+    assert recipe.data.augment.hflip is False
+    assert recipe.backbone.preset == "tiny"
+
+
+def test_bad_override_syntax():
+    with pytest.raises(RecipeError, match="key.path=value"):
+        load_recipe("ucm_landuse-tiny", ["train.epochs"])
+
+
+def test_round_trip_through_dict():
+    recipe = Recipe(backbone=BackboneConfig(preset="tiny"), heads={"a": {"type": "classification"}})
+    assert recipe_from_dict(to_dict(recipe)) == recipe
+
+
+def test_recipe_names_resolve_from_tasks_folder():
+    assert resolve_recipe_path("ucm_landuse-tiny").name == "ucm_landuse-tiny.yaml"
+    with pytest.raises(RecipeError, match="recipe not found"):
+        resolve_recipe_path("no-such-recipe")

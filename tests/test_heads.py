@@ -1,0 +1,113 @@
+"""One parametrised test over the whole head registry: shapes, finiteness, gradients, save/load."""
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from spatialnet.config import BackboneConfig, Recipe
+from spatialnet.errors import RecipeError
+from spatialnet.heads import HEAD_REGISTRY
+from spatialnet.model import SpatialNet
+
+BACKBONE = BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2)
+B = 3
+
+# Every registered head needs an example here: (recipe entry, batch targets, expected output shape).
+EXAMPLES = {
+    "classification": ({"num_classes": 5}, lambda: torch.tensor([0, 3, 4]), (B, 5)),
+    "regression": (
+        {"num_outputs": 2, "loss": "mae"},
+        lambda: torch.tensor([[1.0, float("nan")]] * B),
+        (B, 2),
+    ),
+    "dense_classification": (
+        {"num_classes": 4, "hidden_dim": 8},
+        lambda: torch.randint(0, 4, (B, 32, 32)),
+        (B, 4, 32, 32),
+    ),
+    "dense_regression": (
+        {"num_outputs": 2, "hidden_dim": 8},
+        lambda: torch.rand(B, 2, 32, 32),
+        (B, 2, 32, 32),
+    ),
+}
+
+
+def test_every_registered_head_has_an_example():
+    assert set(HEAD_REGISTRY) == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("head_type", sorted(HEAD_REGISTRY))
+def test_head_contract(head_type, tmp_path):
+    spec, make_target, shape = EXAMPLES[head_type]
+    torch.manual_seed(0)
+    recipe = Recipe(backbone=BACKBONE, heads={"task": {"type": head_type, **spec}})
+    model = SpatialNet.from_recipe(recipe)
+    batch = {"image": torch.randn(B, 3, 32, 32), "task": make_target()}
+
+    out = model(batch)
+    assert tuple(out.outputs["task"].shape) == shape
+    assert torch.isfinite(out.outputs["task"]).all()
+    loss = out.losses["task"]
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    loss.backward()
+    head_grads = [p.grad for p in model.heads["task"].parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in head_grads)
+    assert model.backbone.vit.patch_embed.proj.weight.grad.abs().sum() > 0  # gradient reaches the backbone
+
+    model.eval()
+    with torch.no_grad():
+        expected = model.predict(batch)["task"]
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / "m.safetensors"))
+    clone = SpatialNet.from_recipe(recipe)
+    clone.load_state_dict(load_file(str(tmp_path / "m.safetensors")))
+    clone.eval()
+    with torch.no_grad():
+        assert torch.equal(clone.predict(batch)["task"], expected)
+
+
+def test_only_labelled_heads_run_in_training():
+    recipe = Recipe(
+        backbone=BACKBONE,
+        heads={
+            "scene": {"type": "classification", "num_classes": 3},
+            "count": {"type": "regression"},
+        },
+    )
+    model = SpatialNet.from_recipe(recipe)
+    out = model({"image": torch.randn(2, 3, 32, 32), "scene": torch.tensor([0, 2])})
+    assert set(out.outputs) == set(out.losses) == {"scene"}
+    assert set(model.predict({"image": torch.randn(1, 3, 32, 32)})) == {"scene", "count"}
+
+
+def test_head_target_key_defaults_to_name_and_can_be_set():
+    recipe = Recipe(backbone=BACKBONE, heads={"scene": {"type": "classification", "target": "landuse"}})
+    model = SpatialNet.from_recipe(recipe)
+    assert model.head("scene").target_key == "landuse"
+    assert model.labelled_tasks({"landuse": torch.zeros(1)}) == ["scene"]
+
+
+def test_unknown_head_type_or_key_is_refused():
+    with pytest.raises(RecipeError, match=r"'heads.x.type' is 'captioner'; expected one of"):
+        SpatialNet.from_recipe(Recipe(backbone=BACKBONE, heads={"x": {"type": "captioner"}}))
+    with pytest.raises(RecipeError, match=r"unknown key 'heads.x.classes'"):
+        SpatialNet.from_recipe(
+            Recipe(backbone=BACKBONE, heads={"x": {"type": "classification", "classes": 3}})
+        )
+
+
+def test_focal_and_weighted_losses_are_selectable():
+    recipe = Recipe(
+        backbone=BACKBONE,
+        heads={
+            "scene": {
+                "type": "classification",
+                "num_classes": 3,
+                "loss": "focal",
+                "class_weights": [1.0, 2.0, 0.5],
+            },
+        },
+    )
+    model = SpatialNet.from_recipe(recipe)
+    out = model({"image": torch.randn(2, 3, 32, 32), "scene": torch.tensor([0, 2])})
+    assert torch.isfinite(out.losses["scene"])

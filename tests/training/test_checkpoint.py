@@ -1,0 +1,90 @@
+import json
+import os
+
+import pytest
+import torch
+
+from spatialnet.config import BackboneConfig, Recipe
+from spatialnet.errors import CheckpointError
+from spatialnet.model import SpatialNet
+from spatialnet.training import checkpoint as ckpt
+
+RECIPE = Recipe(
+    backbone=BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2),
+    heads={"landuse": {"type": "classification", "num_classes": 4}},
+)
+
+
+def model():
+    torch.manual_seed(0)
+    return SpatialNet.from_recipe(RECIPE)
+
+
+def test_checkpoint_folder_has_hf_style_files_and_round_trips(tmp_path):
+    net = model()
+    ckpt.save_checkpoint(
+        tmp_path / "best", RECIPE, net, {"accuracy": 0.5}, {"epoch": 1, "history": [{"a": 1.0}]}
+    )
+    folder = ckpt.resolve_checkpoint(tmp_path)
+    assert folder == tmp_path / "best"
+    assert {p.name for p in folder.iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "metrics.json",
+        "training_state.pt",
+    }
+    assert ckpt.read_recipe(folder) == RECIPE
+    assert ckpt.read_metrics(folder) == {"accuracy": 0.5}
+    clone = SpatialNet.from_recipe(RECIPE)
+    ckpt.load_weights(clone, folder)
+    for (name, a), b in zip(net.state_dict().items(), clone.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    assert ckpt.load_training_state(folder)["epoch"] == 1
+
+
+def test_training_state_refuses_pickled_objects(tmp_path):
+    folder = tmp_path / "last"
+    ckpt.save_checkpoint(folder, RECIPE, model(), {})
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    torch.save({"epoch": Evil()}, folder / ckpt.STATE_FILE)
+    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+        ckpt.load_training_state(folder)
+
+
+def test_interrupted_swap_is_recovered_and_readable(tmp_path):
+    target = tmp_path / "last"
+    ckpt.save_checkpoint(target, RECIPE, model(), {"v": 1})
+    # simulate a kill between the two renames: only .last.old exists, plus a stale temp folder
+    os.replace(target, tmp_path / ".last.old")
+    (tmp_path / ".last.tmp-999").mkdir()
+    assert ckpt.read_metrics(ckpt.resolve_checkpoint(tmp_path)) == {"v": 1}  # readers fall back, read-only
+    assert (tmp_path / ".last.tmp-999").exists()
+    ckpt.recover(target)
+    assert ckpt.read_metrics(target) == {"v": 1}
+    assert not (tmp_path / ".last.tmp-999").exists() and not (tmp_path / ".last.old").exists()
+
+
+def test_failed_write_keeps_previous_checkpoint(tmp_path):
+    target = tmp_path / "best"
+    ckpt.save_checkpoint(target, RECIPE, model(), {"v": 1})
+    with pytest.raises(RuntimeError), ckpt.atomic_directory(target) as tmp:
+        (tmp / "metrics.json").write_text(json.dumps({"v": 2}))
+        raise RuntimeError("killed mid-write")
+    assert ckpt.read_metrics(target) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["best"]
+
+
+def test_mismatched_weights_and_missing_folder_are_clear_errors(tmp_path):
+    ckpt.save_checkpoint(tmp_path / "best", RECIPE, model(), {})
+    other = Recipe(
+        backbone=RECIPE.backbone,
+        heads={"landuse": {"type": "classification", "num_classes": 4}, "extra": {"type": "regression"}},
+    )
+    with pytest.raises(CheckpointError, match="does not match its recipe"):
+        ckpt.load_weights(SpatialNet.from_recipe(other), tmp_path / "best")
+    with pytest.raises(CheckpointError, match="no checkpoint here"):
+        ckpt.resolve_checkpoint(tmp_path / "nothing")

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from spatialnet.cli.evaluate import evaluate_run, print_summary
+from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic import synthesize
 from spatialnet.training.checkpoint import WEIGHTS_FILE
@@ -32,14 +33,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--num-images", type=int, default=630, help="synthetic scenes (default 630, 30 per class)"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a key of the tiny recipe, e.g. --set train.epochs=2",
-    )
+    add_override_option(parser, "--set train.epochs=2 (applies to the tiny recipe)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.training.trainer import Trainer
 
@@ -23,14 +24,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe key, e.g. --set train.epochs=5 --set data.root=/data/ucm (repeatable)",
-    )
+    add_override_option(parser, "--set train.epochs=5 --set data.root=/data/ucm")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs only)")
     parser.set_defaults(handler=run)
 

@@ -17,13 +17,13 @@ from typing import Any, Literal
 
 import torch
 from matplotlib.figure import Figure
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import Tensor
 from torch.utils.data import Dataset
 
 from spatialnet.data.images import load_image
 from spatialnet.data.transforms import TrainAugment, normalize
 from spatialnet.errors import DataError
+from spatialnet.progress import progress_bar
 
 UCM_CLASSES: tuple[str, ...] = (
     "agricultural",
@@ -309,21 +309,12 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
             return torch.from_numpy(load_image(path, size, channels=3)).permute(2, 0, 1)
 
         workers = max(1, min(8, os.cpu_count() or 1))
-        with (
-            ThreadPoolExecutor(max_workers=workers) as pool,
-            Progress(
-                TextColumn(f"[bold]loading UCM {self.split}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                disable=not progress,
-                transient=True,
-            ) as bar,
-        ):
-            task = bar.add_task("load", total=len(paths))
-            for i, image in enumerate(pool.map(load, paths)):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            loaded = progress_bar(
+                pool.map(load, paths), f"loading UCM {self.split}", progress, total=len(paths)
+            )
+            for i, image in enumerate(loaded):
                 images[i] = image
-                bar.advance(task)
         return images
 
 

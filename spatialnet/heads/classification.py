@@ -8,22 +8,15 @@ import torch
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
-from spatialnet.heads.losses import classification_loss
+from spatialnet.heads.base import Batch, HeadContext, TaskHead, register_head
+from spatialnet.heads.losses import ClassifierConfig, classification_loss
 
 
 @dataclasses.dataclass
-class ClassificationConfig(HeadConfig):
+class ClassificationConfig(ClassifierConfig):
     """Pooled vector → logits over ``num_classes``."""
 
-    num_classes: int = 21
-    class_names: list[str] = dataclasses.field(default_factory=list)  # shown by predict and in reports
     dropout: float = 0.0
-    loss: str = "cross_entropy"  # cross_entropy | focal
-    label_smoothing: float = 0.0
-    class_weights: list[float] | None = None  # e.g. inverse median frequency
-    focal_alpha: float = 0.25
-    focal_gamma: float = 2.0
 
 
 @register_head("classification")

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
-from spatialnet.heads.losses import classification_loss, regression_loss
+from spatialnet.heads.losses import ClassifierConfig, classification_loss, regression_loss
 
 
 def tokens_to_map(features: BackboneOutput) -> Tensor:
@@ -52,17 +52,10 @@ class UpsamplingDecoder(nn.Module):
 
 
 @dataclasses.dataclass
-class DenseClassificationConfig(HeadConfig):
+class DenseClassificationConfig(ClassifierConfig):
     """Per-pixel class logits; targets (B, H, W) with ``ignore_index`` for unlabelled pixels."""
 
-    num_classes: int = 2
-    class_names: list[str] = dataclasses.field(default_factory=list)
     hidden_dim: int = 64
-    loss: str = "cross_entropy"  # cross_entropy | focal
-    label_smoothing: float = 0.0
-    class_weights: list[float] | None = None
-    focal_alpha: float = 0.25
-    focal_gamma: float = 2.0
 
 
 @register_head("dense_classification")

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import dataclasses
 
 import torch
 from torch import Tensor
 
 from spatialnet.errors import RecipeError
+from spatialnet.heads.base import HeadConfig
 from spatialnet.losses.classification import focal_loss, weighted_cross_entropy
 from spatialnet.losses.regression import masked_mae, masked_mse
 
 
-class _ClassificationLossConfig(Protocol):
-    loss: str
-    label_smoothing: float
-    class_weights: list[float] | None
-    focal_alpha: float
-    focal_gamma: float
+@dataclasses.dataclass
+class ClassifierConfig(HeadConfig):
+    """Fields of every classifying head, scene-level or per-pixel."""
+
+    num_classes: int = 2
+    class_names: list[str] = dataclasses.field(default_factory=list)  # shown by predict and in reports
+    loss: str = "cross_entropy"  # cross_entropy | focal
+    label_smoothing: float = 0.0
+    class_weights: list[float] | None = None  # e.g. inverse median frequency
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
 
 
-def classification_loss(logits: Tensor, target: Tensor, config: _ClassificationLossConfig) -> Tensor:
+def classification_loss(logits: Tensor, target: Tensor, config: ClassifierConfig) -> Tensor:
     """Cross-entropy or focal loss of ``logits`` against integer (or soft) targets, per the head config."""
     weights = None
     if config.class_weights is not None:

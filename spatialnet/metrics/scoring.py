@@ -9,8 +9,7 @@ import torch
 from torch import Tensor
 
 from spatialnet.heads import TaskHead
-from spatialnet.heads.classification import ClassificationConfig
-from spatialnet.heads.dense import DenseClassificationConfig
+from spatialnet.heads.losses import ClassifierConfig
 from spatialnet.metrics.classification import classification_metrics
 
 IGNORE_INDEX = -100
@@ -43,7 +42,7 @@ def regression_metrics(
 def score_head(head: TaskHead, predictions: Tensor, targets: Tensor) -> dict[str, Any]:
     """Metrics of one head's concatenated predictions against its targets."""
     config = head.config
-    if isinstance(config, ClassificationConfig | DenseClassificationConfig):
+    if isinstance(config, ClassifierConfig):
         # predictions are probabilities (B, K) or (B, K, H, W): score the argmax over labelled positions
         labels = predictions.argmax(dim=1).flatten()
         truth = targets.flatten()

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from spatialnet.metrics.scoring import score_head
 from spatialnet.model import SpatialNet
-from spatialnet.training.progress import progress_bar
+from spatialnet.progress import progress_bar
 
 
 def move_to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from spatialnet.losses.balancing import TaskBalancer, build_balancer
 from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.model import SpatialNet
+from spatialnet.progress import make_progress
 from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.distributed import (
     DistributedContext,
@@ -39,7 +40,6 @@ from spatialnet.training.distributed import (
     shutdown,
 )
 from spatialnet.training.evaluation import evaluate, move_to
-from spatialnet.training.progress import make_progress
 from spatialnet.training.schedule import LRSchedule
 
 Logger = Callable[[str], None]

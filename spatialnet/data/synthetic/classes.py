@@ -7,29 +7,7 @@ synthetic scenes predicts the same label ids as one trained on the real images.
 
 from __future__ import annotations
 
-UCM_CLASSES: tuple[str, ...] = (
-    "agricultural",
-    "airplane",
-    "baseballdiamond",
-    "beach",
-    "buildings",
-    "chaparral",
-    "denseresidential",
-    "forest",
-    "freeway",
-    "golfcourse",
-    "harbor",
-    "intersection",
-    "mediumresidential",
-    "mobilehomepark",
-    "overpass",
-    "parkinglot",
-    "river",
-    "runway",
-    "sparseresidential",
-    "storagetanks",
-    "tenniscourt",
-)
+from spatialnet.data.ucm import UCM_CLASSES
 
 CLASS_INDEX: dict[str, int] = {name: i for i, name in enumerate(UCM_CLASSES)}
 

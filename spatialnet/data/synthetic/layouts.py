@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from spatialnet.data.synthetic.classes import UCM_CLASSES, class_index
+from spatialnet.data.synthetic.classes import class_index
 from spatialnet.data.synthetic.scene_graph import (
     COORD_DECIMALS,
     RGB,
@@ -28,6 +28,7 @@ from spatialnet.data.synthetic.scene_graph import (
     polygon_area,
     size_category,
 )
+from spatialnet.data.ucm import UCM_CLASSES
 
 REF = 256.0  # reference frame side, px
 # Layout frames may extend beyond the image so rotated layouts still cover its corners.

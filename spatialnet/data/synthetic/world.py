@@ -21,10 +21,11 @@ import numpy as np
 from PIL import Image
 
 from spatialnet.data.synthetic.captions import captions, tokens
-from spatialnet.data.synthetic.classes import UCM_CLASSES
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.render import render
 from spatialnet.data.synthetic.scene_graph import Scene
+from spatialnet.data.ucm import UCM_CLASSES
+from spatialnet.progress import progress_bar
 
 JPEG_QUALITY = 95  # as the re-encoded real UCM images
 JPEG_SUBSAMPLING = 0  # 4:4:4, as the real images
@@ -142,17 +143,8 @@ def synthesize(
         )
         scene_lines.append(json.dumps(scene.to_dict(), sort_keys=True))
 
-    if progress:
-        from rich.progress import Progress
-
-        with Progress(transient=False) as bar:
-            task = bar.add_task(f"synthesising {num_images} scenes", total=num_images)
-            for i in range(num_images):
-                work(i)
-                bar.advance(task)
-    else:
-        for i in range(num_images):
-            work(i)
+    for i in progress_bar(range(num_images), f"synthesising {num_images} scenes", enabled=progress):
+        work(i)
 
     ucm = out / "ucm_captions"
     (ucm / "dataset.json").write_text(json.dumps({"images": records, "dataset": "UCM"}), encoding="utf-8")

@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--iters", type=int, default=5, help="steps per trial")
     parser.add_argument("--trials", type=int, default=7, help="interleaved trials per model and mode")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per model and mode")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/backbone.json"))
     args = parser.parse_args()
@@ -94,8 +95,9 @@ def main() -> None:
     }.items():
         ours.train(mode == "train_step")
         bare.train(mode == "train_step")
-        for step in pair:  # warm-up
-            step()
+        for step in pair:  # warm-up: the first steps pay for allocation and optimiser-state creation
+            for _ in range(args.warmup):
+                step()
         seconds: dict[str, list[float]] = {"spatialnet": [], "timm": []}
         for _ in range(args.trials):
             seconds["spatialnet"].append(timed(pair[0], args.iters))
@@ -105,6 +107,7 @@ def main() -> None:
             "spatialnet_img_per_s": rate["spatialnet"],
             "timm_img_per_s": rate["timm"],
             "ratio": rate["spatialnet"] / rate["timm"],
+            "trial_seconds": seconds,
         }
 
     report = {

@@ -149,3 +149,27 @@ def test_sampler_shards_the_same_global_batches():
     sampler = EpochSampler(10, seed=3)
     sampler.set_epoch(1)
     assert list(sampler) != single
+
+
+@pytest.mark.parametrize("balancing", ["uncertainty", "gradnorm"])
+def test_learned_balancing_runs_through_the_trainer(tiny_recipe, tmp_path, balancing):
+    """Two heads on the same labels: the learned task weights move and are saved for resuming."""
+    recipe = load_recipe(
+        str(tiny_recipe),
+        [
+            "train.epochs=2",
+            "train.threads=1",
+            f"loss.balancing={balancing}",
+            "heads.aux={type: classification, num_classes: 21, target: landuse, label_smoothing: 0.3}",
+        ],
+    )
+    Trainer(recipe, tmp_path / "run", show_progress=False, log=lambda _: None).fit()
+    history = final_history(tmp_path / "run")
+    weights = [h["task_weights"] for h in history]
+    assert set(weights[0]) == {"landuse", "aux"}
+    assert weights[-1] != weights[0]
+    if balancing == "gradnorm":
+        assert sum(weights[-1].values()) == pytest.approx(2.0, rel=1e-3)  # renormalised to T
+        assert min(weights[-1].values()) > 0
+    state = ckpt.load_training_state(tmp_path / "run" / "last")
+    assert state["balancer"], "balancer state must be checkpointed"

@@ -76,6 +76,15 @@ def all_gather_tensor(value: torch.Tensor, context: DistributedContext) -> torch
     return torch.cat(parts)
 
 
+def broadcast_from_main(value: float, context: DistributedContext) -> float:
+    """Rank 0's ``value`` on every process (identity in a single process)."""
+    if not context.enabled:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=context.device)
+    dist.broadcast(tensor, src=0)
+    return float(tensor.item())
+
+
 def barrier(context: DistributedContext) -> None:
     """Wait for every process (no-op in a single process)."""
     if context.enabled:

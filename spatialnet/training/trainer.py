@@ -35,6 +35,7 @@ from spatialnet.training.distributed import (
     DistributedContext,
     all_reduce_mean,
     barrier,
+    broadcast_from_main,
     init_distributed,
     select_device,
     shutdown,
@@ -220,7 +221,7 @@ class Trainer:
             best_value, best_epoch = state["best_value"], int(state["best_epoch"])
             history, train_seconds = list(state["history"]), float(state["train_seconds"])
             self.log(f"resumed {self.run_dir} after epoch {start_epoch} (step {step})")
-        elif (last_dir / ckpt.WEIGHTS_FILE).exists() and context.is_main:
+        elif (last_dir / ckpt.WEIGHTS_FILE).exists():
             raise CheckpointError(
                 f"{self.run_dir}: already holds a run; pass --resume to continue it or use --out"
             )
@@ -276,12 +277,16 @@ class Trainer:
             }
             validate = (epoch + 1) % train_cfg.val_every == 0 or epoch + 1 == train_cfg.epochs
             improved = False
+            if validate:
+                value = 0.0
+                if context.is_main:  # the validation set is small: rank 0 scores it alone
+                    val_metrics = evaluate(model, val_set, train_cfg.eval_batch_size, device)
+                    flat = flatten_metrics(val_metrics)
+                    value = self._select(flat)
+                    record["val"] = flat
+                value = broadcast_from_main(value, context)
+                schedule.on_validation(value)  # every rank, so plateau reductions agree
             if validate and context.is_main:
-                val_metrics = evaluate(model, val_set, train_cfg.eval_batch_size, device)
-                flat = flatten_metrics(val_metrics)
-                value = self._select(flat)
-                schedule.on_validation(value)
-                record["val"] = flat
                 better = best_value is None or (
                     value > best_value if train_cfg.select_mode == "max" else value < best_value
                 )

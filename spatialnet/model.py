@@ -6,8 +6,10 @@ batches from different datasets contribute only the losses of the tasks they lab
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from torch import Tensor, nn
@@ -37,13 +39,38 @@ class SpatialNet(nn.Module):
         self.heads = nn.ModuleDict(dict(heads))
 
     @classmethod
-    def from_recipe(cls, recipe: Recipe, source: str = "recipe") -> SpatialNet:
-        """Build the backbone and every head listed under ``heads`` in the recipe."""
+    def from_recipe(
+        cls,
+        recipe: Recipe,
+        source: str = "recipe",
+        files: Path | None = None,
+        texts: Callable[[str], list[str]] | None = None,
+    ) -> SpatialNet:
+        """Build the backbone and every head listed under ``heads`` in the recipe.
+
+        ``files`` is a checkpoint folder whose per-head files (tokenizers) are loaded;
+        ``texts`` gives training sentences by batch key, for heads that fit a vocabulary.
+        """
         backbone = ViTBackbone(recipe.backbone)
         config = backbone.config
-        context = HeadContext(config.embed_dim, config.img_size, config.patch_size, config.in_chans)
-        heads = {name: build_head(name, spec, context, source) for name, spec in recipe.heads.items()}
+        context = HeadContext(
+            config.embed_dim, config.img_size, config.patch_size, config.in_chans, texts=texts
+        )
+        heads = {
+            name: build_head(
+                name, spec, dataclasses.replace(context, files=files / name if files else None), source
+            )
+            for name, spec in recipe.heads.items()
+        }
         return cls(backbone, heads)
+
+    def save_files(self, folder: Path) -> None:
+        """Write each head's own files (tokenizers) into ``folder/<head name>/``."""
+        for name in self.heads:
+            head = self.head(name)
+            if head.has_files:
+                (folder / name).mkdir(parents=True, exist_ok=True)
+                head.save_files(folder / name)
 
     def head(self, name: str) -> TaskHead:
         """The head registered under ``name``."""

@@ -56,6 +56,8 @@ class Predictor:
                 result[name] = [
                     {"label": names[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
                 ]
+            elif isinstance(output, list):  # generated text, one per image
+                result[name] = output[0]
             elif isinstance(output, torch.Tensor) and output.ndim <= 2:
                 result[name] = output[0].cpu().tolist() if output.ndim == 2 else float(output[0])
             else:

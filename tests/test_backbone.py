@@ -82,3 +82,18 @@ def test_pretrained_file_adapts_channels_and_resizes_position_embedding(tmp_path
 def test_missing_pretrained_file_is_a_clear_error(tmp_path):
     with pytest.raises(Exception, match="pretrained weights file not found"):
         ViTBackbone(tiny(pretrained=str(tmp_path / "nope.safetensors")))
+
+
+def test_a_spatialnet_run_warm_starts_the_backbone_stem_included(tmp_path):
+    from spatialnet.config import Recipe
+    from spatialnet.model import SpatialNet
+    from spatialnet.training.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    recipe = Recipe(backbone=tiny(stem="conv"), heads={"scene": {"type": "classification", "num_classes": 3}})
+    trained = SpatialNet.from_recipe(recipe)
+    save_checkpoint(tmp_path / "run" / "best", recipe, trained, {})
+    torch.manual_seed(1)
+    backbone = ViTBackbone(tiny(stem="conv", pretrained=str(tmp_path / "run")))
+    for name, tensor in trained.backbone.vit.state_dict().items():
+        assert torch.equal(backbone.vit.state_dict()[name], tensor), name

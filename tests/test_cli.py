@@ -155,6 +155,11 @@ def test_quickstart_runs_end_to_end(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert "land-use test accuracy" in result.stdout
-    assert json.loads((out / "run" / "eval_test.json").read_text())["metrics"]["landuse"]["num_samples"] == 4
+    assert "land-use test accuracy" in result.stdout and "captions: BLEU-4" in result.stdout
+    metrics = json.loads((out / "run" / "eval_test.json").read_text())["metrics"]
+    assert metrics["landuse"]["num_samples"] == 4
+    assert {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"} <= set(metrics["captions"])
+    generated = json.loads((out / "run" / metrics["captions"]["predictions_file"]).read_text())
+    assert len(generated) == 4 and all(isinstance(row["caption"], str) for row in generated)
+    assert (out / "run" / "best" / "captions" / "tokenizer.json").exists()
     assert (out / "run" / "best" / "model.safetensors").exists()

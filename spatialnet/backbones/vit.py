@@ -159,8 +159,11 @@ class ViTBackbone(nn.Module):
 
 
 def _read_state_dict(source: str) -> dict[str, Tensor]:
-    """Weights from a local file (.safetensors or a tensors-only .pth/.bin) or a timm model name."""
+    """Weights from a file (.safetensors, tensors-only .pth/.bin), a SpatialNet run or a timm name."""
     path = Path(source).expanduser()
+    if path.is_dir():  # a SpatialNet run or checkpoint folder: its model.safetensors
+        found = [c / "model.safetensors" for c in (path, path / "best", path / "last")]
+        path = next((f for f in found if f.is_file()), path / "model.safetensors")
     if path.suffix in (".safetensors", ".pth", ".pt", ".bin") or path.exists():
         if not path.is_file():
             raise CheckpointError(f"{path}: pretrained weights file not found (backbone.pretrained)")
@@ -189,7 +192,13 @@ def load_pretrained(backbone: ViTBackbone, source: str) -> list[str]:
     Returns the backbone keys that the weights did not provide (e.g. a conv stem).
     """
     model = backbone.vit
-    state = {k.removeprefix("module.").removeprefix("vit."): v for k, v in _read_state_dict(source).items()}
+    raw = _read_state_dict(source)
+    own_prefix = "backbone.vit."
+    if any(k.startswith(own_prefix) for k in raw):
+        # a SpatialNet checkpoint (model.safetensors): the same architecture, stem included
+        state = {k.removeprefix(own_prefix): v for k, v in raw.items() if k.startswith(own_prefix)}
+        return _load_matching(backbone, state)
+    state = {k.removeprefix("module.").removeprefix("vit."): v for k, v in raw.items()}
     proj_key = "patch_embed.proj.weight"
     if backbone.config.stem == "patch" and proj_key in state:
         weight = state[proj_key]
@@ -197,7 +206,12 @@ def load_pretrained(backbone: ViTBackbone, source: str) -> list[str]:
             state[proj_key] = adapt_input_conv(backbone.config.in_chans, weight)
     else:
         state = {k: v for k, v in state.items() if not k.startswith("patch_embed.")}
-    state = checkpoint_filter_fn(state, model)
+    return _load_matching(backbone, checkpoint_filter_fn(state, model))
+
+
+def _load_matching(backbone: ViTBackbone, state: dict[str, Tensor]) -> list[str]:
+    """Load the tensors whose names and shapes fit (position embeddings resized); return the rest."""
+    model = backbone.vit
     pos_embed = model.pos_embed
     if "pos_embed" in state and pos_embed is not None and state["pos_embed"].shape != pos_embed.shape:
         state["pos_embed"] = resample_abs_pos_embed(

@@ -10,18 +10,21 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
+from spatialnet.heads.caption import CaptionHead
 from spatialnet.metrics.figures import save_confusion_matrix
-from spatialnet.training.evaluation import evaluate
+from spatialnet.training.checkpoint import write_json
+from spatialnet.training.evaluation import collect_predictions, score_predictions
 from spatialnet.training.trainer import dump_metrics, load_run
 
-SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", "loss")
+CAPTION_KEYS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
+SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", *CAPTION_KEYS, "loss")
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "evaluate",
-        help="score a run on a split (metrics JSON + confusion matrix PNGs)",
+        help="score a run on a split (metrics JSON, confusion matrices, generated captions)",
         description="Evaluate a run (its best checkpoint) or a checkpoint folder on one split of a dataset.",
     )
     parser.add_argument("run", type=Path, help="run folder (uses best/) or checkpoint folder")
@@ -41,16 +44,31 @@ def evaluate_run(
     device: str = "auto",
     batch_size: int | None = None,
 ) -> tuple[dict[str, Any], Path]:
-    """Evaluate ``run_dir`` on ``split``; writes metrics JSON and one confusion-matrix PNG per classifier."""
+    """Evaluate ``run_dir`` on ``split``: metrics JSON, confusion matrices, generated captions.
+
+    Each classifier gets a confusion-matrix PNG; each caption head's captions are written as
+    COCO results (``[{"image_id", "caption"}]``) beside the metrics.
+    """
     model, recipe, _, folder = load_run(run_dir, device)
     if data_root is not None:
         recipe.data.root = data_root
     dataset = build_dataset(recipe.data, split, train=False)
     device_ = next(model.parameters()).device
-    metrics = evaluate(
+    predictions, targets, losses = collect_predictions(
         model, dataset, batch_size or recipe.train.eval_batch_size, device_, show_progress=True
     )
+    metrics = score_predictions(model, predictions, targets, losses, detailed=True)
     out = out or Path(run_dir) / f"eval_{split}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in predictions:
+        if isinstance(model.head(name), CaptionHead):
+            results = [
+                {"image_id": t["image_id"], "caption": caption}
+                for t, caption in zip(targets[name], predictions[name], strict=True)
+            ]
+            path = out.with_name(f"{out.stem}_{name}_predictions.json")
+            write_json(path, results)
+            metrics[name]["predictions_file"] = path.name
     for name, head_metrics in metrics.items():
         if "confusion_matrix" in head_metrics:
             png = out.with_name(f"{out.stem}_{name}_confusion.png")
@@ -72,7 +90,10 @@ def print_summary(metrics: dict[str, Any], title: str, console: Console | None =
     for head, values in metrics.items():
         for key in SUMMARY_KEYS:
             if isinstance(values.get(key), float):
-                table.add_row(head, key, f"{values[key]:.4f}")
+                scale = 100.0 if key in CAPTION_KEYS else 1.0  # caption metrics are reported ×100
+                table.add_row(
+                    head, key, f"{values[key] * scale:.4f}" if scale == 1 else f"{values[key] * scale:.2f}"
+                )
     (console or Console()).print(table)
 
 

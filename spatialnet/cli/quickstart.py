@@ -16,14 +16,14 @@ from spatialnet.data.synthetic import synthesize
 from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer
 
-RECIPE = "ucm_landuse-tiny"
+RECIPE = "ucm_captions-tiny"  # captions + auxiliary land-use head
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "quickstart",
-        help="synthesise a small world, train the tiny recipe on it, evaluate on its test split",
+        help="synthesise a small world, train tiny captioning + land-use on it, evaluate on its test split",
         description="The embedded default run: writes DIR/world (synthetic scenes), trains "
         f"tasks/{RECIPE}.yaml into DIR/run, evaluates on the test split and prints a table. "
         "Re-running continues or reuses what is already in DIR.",
@@ -59,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     if "accuracy" in landuse:
         chance = 1 / len(landuse.get("per_class_accuracy", {}) or [0] * 21)
         console.print(f"land-use test accuracy {landuse['accuracy']:.3f} (chance {chance:.3f})")
+    captions = metrics.get("captions", {})
+    if "CIDEr" in captions:
+        console.print(
+            f"captions: BLEU-4 {100 * captions['Bleu_4']:.1f}, CIDEr {100 * captions['CIDEr']:.1f} "
+            f"(generated captions in {out.parent / captions['predictions_file']})"
+        )
     console.print(f"done in {time.perf_counter() - started:.0f}s; metrics in {out}")
     sample = sorted((world / "ucm_captions" / "imgs").iterdir())[0]
     console.print(f"try: spatialnet predict {run_dir} --image {sample}")

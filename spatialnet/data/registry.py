@@ -57,15 +57,16 @@ def build_dataset(config: DataConfig, split: str, train: bool) -> Dataset[Any]:
 
 
 @register_dataset("ucm_landuse")
-def ucm_landuse(
-    root: Path,
-    split: str,
-    image_size: int,
-    mean: tuple[float, ...],
-    std: tuple[float, ...],
-    augment: TrainAugment | None,
-) -> Dataset[Any]:
+def ucm_landuse(root: Path, split: str, **kwargs: Any) -> Dataset[Any]:
     """UCM-captions as 21-class land-use classification (labels: scenes.jsonl or file names)."""
     from spatialnet.data.ucm import UCMCaptions  # deferred: registry imports stay light
 
-    return UCMCaptions(root, split=split, image_size=image_size, mean=mean, std=std, augment=augment)
+    return UCMCaptions(root, split=split, **kwargs)
+
+
+@register_dataset("ucm_captions")
+def ucm_captions(root: Path, split: str, **kwargs: Any) -> Dataset[Any]:
+    """UCM-captions with captions (batch keys ``captions``, ``references``) and land-use labels."""
+    from spatialnet.data.ucm import UCMCaptions
+
+    return UCMCaptions(root, split=split, with_captions=True, **kwargs)

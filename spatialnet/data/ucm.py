@@ -21,6 +21,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from spatialnet.data.images import load_image
+from spatialnet.data.karpathy import CaptionRecord, read_records, split_records
 from spatialnet.data.transforms import TrainAugment, normalize
 from spatialnet.errors import DataError
 from spatialnet.progress import progress_bar
@@ -60,8 +61,8 @@ _WHERE_TO_GET = (
 _MAX_LISTED = 5
 
 
-class UCMCaptions(Dataset[dict[str, Tensor]]):
-    """UCM-captions as a 21-class land-use classification dataset (captions kept for later tasks).
+class UCMCaptions(Dataset[dict[str, Any]]):
+    """UCM-captions: 21-class land-use labels and, with ``with_captions``, captions to learn and score.
 
     **What.** 2,100 aerial orthoimages (USGS, 1 ft/px, nominally 256×256, 44 of them 242–257 px)
     of 21 land-use classes, 100 images each, with five English captions per image
@@ -85,7 +86,9 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
     **Samples.** The split is decoded once, resized to ``image_size`` and kept as one uint8
     (N, 3, S, S) tensor — decoding JPEGs every epoch would dominate CPU training. Each item is
     ``{"image": float32 (3, S, S) normalised, after augmentation; "landuse": int64 scalar;
-    "image_id": int64 scalar (the record's imgid)}``.
+    "image_id": int64 scalar (the record's imgid)}``; with ``with_captions`` also
+    ``"captions"``: one reference sentence (during training a different one each epoch, drawn
+    from the epoch seed; otherwise the first) and ``"references"``: all of the image's sentences.
 
     **Augmentation randomness.** Item ``i`` is augmented with the dataset's generator reseeded
     from ``(epoch seed, i)``: outputs depend on neither the DataLoader worker count nor the
@@ -102,6 +105,7 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
         augment: TrainAugment | None = None,
         label_source: LabelSource = "auto",
         progress: bool = True,
+        with_captions: bool = False,
     ) -> None:
         if label_source not in ("auto", "filename", "scenes"):
             raise DataError(f"label_source must be 'auto', 'filename' or 'scenes', got {label_source!r}")
@@ -113,15 +117,18 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
         self.augment = augment
+        self.with_captions = with_captions
         self.classes = UCM_CLASSES
         self._generator = torch.Generator()
         self._epoch_seed = 0
 
-        records = self._split_records(self._read_annotations())
-        self.filenames: list[str] = [r["filename"] for r in records]
-        self.image_ids: list[int] = [r["imgid"] for r in records]
-        self._captions: list[list[str]] = [r["captions"] for r in records]
+        records = split_records(self._read_annotations(), split, self.annotation_path)
+        self.filenames: list[str] = [r.filename for r in records]
+        self.image_ids: list[int] = [r.imgid for r in records]
+        self._captions: list[list[str]] = [r.captions for r in records]
         self._verify()
+        if with_captions:
+            self._check_captions()
         self.label_source: Literal["filename", "scenes"] = self._pick_label_source(label_source)
         self.labels: list[int] = (
             self._labels_from_scenes() if self.label_source == "scenes" else self._labels_from_filenames()
@@ -153,8 +160,8 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
     def __len__(self) -> int:
         return len(self.filenames)
 
-    def __getitem__(self, index: int) -> dict[str, Tensor]:
-        """One normalised (optionally augmented) image with its land-use label and imgid."""
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """One normalised (optionally augmented) image with its land-use label, imgid and captions."""
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} {self.split} images")
         index %= len(self)
@@ -162,15 +169,27 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
         if self.augment is not None:
             self._generator.manual_seed(_mix_seed(self._epoch_seed, index))
             image = self.augment(image, self._generator)
-        return {
+        item: dict[str, Any] = {
             "image": normalize(image, self.mean, self.std),
             "landuse": torch.tensor(self.labels[index], dtype=torch.int64),
             "image_id": torch.tensor(self.image_ids[index], dtype=torch.int64),
         }
+        if self.with_captions:
+            references = self._captions[index]
+            pick = _mix_seed(self._epoch_seed, index) % len(references) if self.augment is not None else 0
+            item["captions"] = references[pick]
+            item["references"] = list(references)
+        return item
 
     def set_epoch(self, seed: int) -> None:
         """Reseed augmentation: call once per epoch with a new seed (e.g. ``recipe.seed * 1000 + epoch``)."""
         self._epoch_seed = int(seed)
+
+    def texts(self, key: str = "captions") -> list[str]:
+        """Every sentence of the split under batch key ``key`` (to train a vocabulary on)."""
+        if key not in ("captions", "references"):
+            raise DataError(f"UCM-captions has sentences under 'captions', not {key!r}")
+        return [sentence for captions in self._captions for sentence in captions]
 
     def captions(self, index: int) -> list[str]:
         """The raw caption sentences of item ``index`` (``raw``, not the typo-bearing ``tokens``)."""
@@ -196,48 +215,11 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
         )
 
     # -- reading -----------------------------------------------------------------------------
-    def _read_annotations(self) -> list[dict[str, Any]]:
-        """Parse dataset.json and validate every record's ``filename``, ``split`` and ``imgid``."""
-        path = self.annotation_path
-        if not path.is_file():
-            self._raise_missing([f"annotation file {path}"])
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DataError(f"{path}: not valid JSON ({err})") from err
-        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
-            raise DataError(f"{path}: expected a top-level object with an 'images' list (Karpathy format)")
-        records: list[dict[str, Any]] = []
-        for i, raw in enumerate(data["images"]):
-            where = f"{path}: images[{i}]"
-            if not isinstance(raw, dict):
-                raise DataError(f"{where} must be an object, got {type(raw).__name__}")
-            for key in ("filename", "split"):
-                if not isinstance(raw.get(key), str) or not raw[key]:
-                    raise DataError(f"{where} has no '{key}' string (got {raw.get(key)!r})")
-            imgid = raw.get("imgid")
-            if not isinstance(imgid, int) or isinstance(imgid, bool):
-                raise DataError(f"{where} ({raw['filename']}) has no integer 'imgid' (got {imgid!r})")
-            records.append(
-                {
-                    "filename": raw["filename"],
-                    "split": raw["split"],
-                    "imgid": imgid,
-                    "captions": _raw_captions(raw.get("sentences", []), where),
-                }
-            )
-        return records
-
-    def _split_records(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Records of ``self.split``; an unknown split lists the available ones."""
-        chosen = [r for r in records if r["split"] == self.split]
-        if not chosen:
-            available = sorted({r["split"] for r in records})
-            raise DataError(
-                f"{self.annotation_path}: no images in split '{self.split}'; "
-                f"available splits: {', '.join(available) or 'none'}"
-            )
-        return chosen
+    def _read_annotations(self) -> list[CaptionRecord]:
+        """Parse and validate dataset.json (a missing file says where to get the data)."""
+        if not self.annotation_path.is_file():
+            self._raise_missing([f"annotation file {self.annotation_path}"])
+        return read_records(self.annotation_path)
 
     def _verify(self) -> None:
         """Check that the image folder and every image of the split exist; say what is missing."""
@@ -248,6 +230,20 @@ class UCMCaptions(Dataset[dict[str, Tensor]]):
             listed = ", ".join(missing[:_MAX_LISTED]) + (", ..." if len(missing) > _MAX_LISTED else "")
             count = f"{len(missing)} of {len(self)} '{self.split}' images"
             self._raise_missing([f"{count} in {self.image_dir}: {listed}"])
+
+    def _check_captions(self) -> None:
+        """Every image needs at least one non-empty sentence to be learned from and scored against."""
+        bare = [
+            name
+            for name, caps in zip(self.filenames, self._captions, strict=True)
+            if not any(c.strip() for c in caps)
+        ]
+        if bare:
+            listed = ", ".join(bare[:_MAX_LISTED]) + (", ..." if len(bare) > _MAX_LISTED else "")
+            raise DataError(
+                f"{self.annotation_path}: {len(bare)} '{self.split}' images have no caption "
+                f"(empty 'sentences'): {listed}"
+            )
 
     def _raise_missing(self, what: list[str]) -> None:
         """Raise the one 'missing data' error, with where to get the dataset."""
@@ -338,19 +334,6 @@ def label_from_filename(filename: str, source: Path | str = "dataset.json") -> i
             f"(expected N.<ext> with N in 1..{total}); put a scenes.jsonl beside the ucm_captions folder"
         )
     return (number - 1) // IMAGES_PER_CLASS
-
-
-def _raw_captions(sentences: Any, where: str) -> list[str]:
-    """The ``raw`` strings of a record's ``sentences`` list."""
-    if not isinstance(sentences, list):
-        raise DataError(f"{where}: 'sentences' must be a list")
-    captions: list[str] = []
-    for j, sentence in enumerate(sentences):
-        raw = sentence.get("raw") if isinstance(sentence, dict) else None
-        if not isinstance(raw, str):
-            raise DataError(f"{where}: sentences[{j}] has no 'raw' string")
-        captions.append(raw)
-    return captions
 
 
 def _mix_seed(seed: int, index: int) -> int:

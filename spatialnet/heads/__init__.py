@@ -1,6 +1,6 @@
 """Task heads; importing this package registers every built-in head."""
 
-from spatialnet.heads import classification, dense, regression
+from spatialnet.heads import caption, classification, dense, regression
 from spatialnet.heads.base import HEAD_REGISTRY, HeadConfig, HeadContext, TaskHead, build_head, register_head
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "TaskHead",
     "build_head",
     "register_head",
+    "caption",
     "classification",
     "dense",
     "regression",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from torch import Tensor, nn
@@ -33,12 +34,18 @@ class HeadConfig:
 
 @dataclasses.dataclass
 class HeadContext:
-    """Backbone facts a head may need to size itself."""
+    """What a head may need to build itself: backbone sizes, and for text heads a vocabulary source.
+
+    ``files`` is the head's folder inside a checkpoint being loaded (its saved tokenizer);
+    ``texts`` returns the training split's sentences under a batch key, to fit a new vocabulary.
+    """
 
     embed_dim: int
     img_size: int
     patch_size: int
     in_chans: int
+    files: Path | None = None
+    texts: Callable[[str], list[str]] | None = None
 
 
 class TaskHead(nn.Module):
@@ -74,6 +81,19 @@ class TaskHead(nn.Module):
     def predict(self, features: BackboneOutput, batch: Batch) -> Any:
         """User-facing prediction; heads that generate (captions) override this."""
         return self.forward(features, batch)
+
+    def evaluation_targets(self, batch: Batch) -> Any:
+        """What predictions are scored against (default: the training labels)."""
+        return batch[self.target_key]
+
+    def save_files(self, folder: Path) -> None:
+        """Write files the head needs besides its weights (a tokenizer) into ``folder``; default none."""
+        return None
+
+    @property
+    def has_files(self) -> bool:
+        """Whether this head saves files of its own (then checkpoints give it a folder)."""
+        return type(self).save_files is not TaskHead.save_files
 
 
 HEAD_REGISTRY: dict[str, type[TaskHead]] = {}

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from spatialnet.heads import TaskHead
+from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.losses import ClassifierConfig
 from spatialnet.metrics.classification import classification_metrics
 
@@ -39,9 +39,30 @@ def regression_metrics(
     return result
 
 
-def score_head(head: TaskHead, predictions: Tensor, targets: Tensor) -> dict[str, Any]:
-    """Metrics of one head's concatenated predictions against its targets."""
+def caption_metrics(
+    predictions: list[str], targets: list[dict[str, Any]], detailed: bool = False
+) -> dict[str, Any]:
+    """COCO caption metrics (``Bleu_1``…``CIDEr``) of generated captions over the whole split.
+
+    ``detailed`` adds per-image CIDEr/Bleu_4 (kept out of training logs, where they would bloat
+    every epoch's record).
+    """
+    from spatialnet.metrics.captions import score_captions  # deferred: starts Java only when needed
+
+    references = {int(t["image_id"]): t["references"] for t in targets}
+    generated = {int(t["image_id"]): p for t, p in zip(targets, predictions, strict=True)}
+    scores = score_captions(references, generated, source="generated captions")
+    result = {**scores.metrics, "num_images": scores.num_images, "unavailable": scores.unavailable}
+    if detailed:
+        result["per_image"] = {str(k): v for k, v in scores.per_image.items()}
+    return result
+
+
+def score_head(head: TaskHead, predictions: Any, targets: Any, detailed: bool = False) -> dict[str, Any]:
+    """Metrics of one head's collected predictions against its targets (``detailed``: per-item too)."""
     config = head.config
+    if isinstance(config, CaptionConfig):
+        return caption_metrics(predictions, targets, detailed)
     if isinstance(config, ClassifierConfig):
         # predictions are probabilities (B, K) or (B, K, H, W): score the argmax over labelled positions
         labels = predictions.argmax(dim=1).flatten()

@@ -1,7 +1,8 @@
 """Checkpoint directories in the Hugging Face style, written atomically.
 
 A checkpoint is a folder: ``config.json`` (the full resolved recipe), ``model.safetensors``,
-``metrics.json`` and, for the resumable ``last`` checkpoint, ``training_state.pt``
+``metrics.json``, one sub-folder per head that has files of its own (a caption head's
+``tokenizer.json``) and, for the resumable ``last`` checkpoint, ``training_state.pt``
 (optimiser, schedule, balancer and RNG state: tensors and plain Python values only, read
 back with ``torch.load(weights_only=True)``, which refuses arbitrary pickled objects).
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_model, save_model
 
 from spatialnet.config import Recipe, recipe_from_dict, to_dict
 from spatialnet.errors import CheckpointError
@@ -34,6 +35,9 @@ STATE_FILE = "training_state.pt"
 
 def _fsync_tree(folder: Path) -> None:
     for path in folder.iterdir():
+        if path.is_dir():
+            _fsync_tree(path)
+            continue
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
     fd = os.open(folder, os.O_RDONLY)
@@ -95,15 +99,18 @@ def save_checkpoint(
     extra_files: dict[str, bytes] | None = None,
 ) -> None:
     """Write a complete checkpoint folder at ``target`` (atomically replacing any previous one)."""
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     with atomic_directory(target) as tmp:
         (tmp / CONFIG_FILE).write_text(json.dumps(to_dict(recipe), indent=2) + "\n", encoding="utf-8")
-        save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt", "recipe": recipe.name})
+        # save_model stores tied weights (a decoder's embedding = output layer) once
+        save_model(model, str(tmp / WEIGHTS_FILE), metadata={"format": "pt", "recipe": recipe.name})
         (tmp / METRICS_FILE).write_text(
             json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         if training_state is not None:
             torch.save(training_state, tmp / STATE_FILE)
+        save_files = getattr(model, "save_files", None)
+        if save_files is not None:  # heads' own files, e.g. tokenizers in <head name>/
+            save_files(tmp)
         for name, content in (extra_files or {}).items():
             (tmp / name).write_bytes(content)
 
@@ -142,12 +149,11 @@ def read_metrics(checkpoint: Path) -> dict[str, Any]:
 
 def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
     """Load ``model.safetensors`` into ``model``, refusing any missing or unexpected tensor."""
-    state = load_file(str(checkpoint / WEIGHTS_FILE))
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = load_model(model, str(checkpoint / WEIGHTS_FILE), strict=False)
     if missing or unexpected:
         raise CheckpointError(
             f"{checkpoint / WEIGHTS_FILE}: does not match its recipe "
-            f"(missing: {missing[:5]}, unexpected: {unexpected[:5]})"
+            f"(missing: {sorted(missing)[:5]}, unexpected: {sorted(unexpected)[:5]})"
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from spatialnet.data.collate import collate
 from spatialnet.metrics.scoring import score_head
 from spatialnet.model import SpatialNet
 from spatialnet.progress import progress_bar
@@ -20,6 +21,17 @@ def move_to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
     }
 
 
+def _join(parts: list[Any]) -> Any:
+    """Concatenate per-batch outputs: tensors along the batch axis, lists (captions) end to end."""
+    if parts and isinstance(parts[0], torch.Tensor):
+        return torch.cat(parts)
+    return [item for part in parts for item in part]
+
+
+def _to_cpu(value: Any) -> Any:
+    return value.cpu() if isinstance(value, torch.Tensor) else value
+
+
 @torch.no_grad()
 def collect_predictions(
     model: SpatialNet,
@@ -27,12 +39,15 @@ def collect_predictions(
     batch_size: int,
     device: torch.device,
     show_progress: bool = False,
-) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, float]]:
-    """Predictions and targets of every labelled head over ``dataset`` in order, plus mean losses."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
+    """Predictions and scoring targets of every labelled head over ``dataset`` in order, plus mean losses.
+
+    Tensor outputs are concatenated; list outputs (generated captions) are joined as lists.
+    """
     model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    predictions: dict[str, list[torch.Tensor]] = defaultdict(list)
-    targets: dict[str, list[torch.Tensor]] = defaultdict(list)
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
+    predictions: dict[str, list[Any]] = defaultdict(list)
+    targets: dict[str, list[Any]] = defaultdict(list)
     loss_sums: dict[str, float] = defaultdict(float)
     seen = 0
     for batch in progress_bar(loader, "evaluate", enabled=show_progress):
@@ -44,13 +59,13 @@ def collect_predictions(
         seen += size
         for name in tasks:
             head = model.head(name)
-            predictions[name].append(head.predict(out.features, batch).cpu())
-            targets[name].append(batch[head.target_key].cpu())
+            predictions[name].append(_to_cpu(head.predict(out.features, batch)))
+            targets[name].append(_to_cpu(head.evaluation_targets(batch)))
             loss_sums[name] += float(out.losses[name]) * size
     losses = {name: total / max(seen, 1) for name, total in loss_sums.items()}
     return (
-        {k: torch.cat(v) for k, v in predictions.items()},
-        {k: torch.cat(v) for k, v in targets.items()},
+        {k: _join(v) for k, v in predictions.items()},
+        {k: _join(v) for k, v in targets.items()},
         losses,
     )
 
@@ -64,10 +79,21 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of every labelled head, keyed by head name, with each head's mean ``loss``."""
     predictions, targets, losses = collect_predictions(model, dataset, batch_size, device, show_progress)
+    return score_predictions(model, predictions, targets, losses)
+
+
+def score_predictions(
+    model: SpatialNet,
+    predictions: dict[str, Any],
+    targets: dict[str, Any],
+    losses: dict[str, float],
+    detailed: bool = False,
+) -> dict[str, Any]:
+    """Metrics of collected predictions, keyed by head name, with each head's mean ``loss``."""
     metrics: dict[str, Any] = {}
     for name in predictions:
         metrics[name] = {
             "loss": losses[name],
-            **score_head(model.head(name), predictions[name], targets[name]),
+            **score_head(model.head(name), predictions[name], targets[name], detailed),
         }
     return metrics

@@ -23,6 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from spatialnet.config import Recipe, to_dict
+from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import CheckpointError, RecipeError
 from spatialnet.losses.balancing import TaskBalancer, build_balancer
@@ -168,7 +169,13 @@ class Trainer:
         train_cfg = recipe.train
         seed_everything(recipe.seed)
         train_set, val_set = self._datasets()
-        model = SpatialNet.from_recipe(recipe).to(device)
+        last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
+        if context.is_main:
+            ckpt.recover(last_dir)
+            ckpt.recover(best_dir)
+        barrier(context)
+        resume_from = ckpt.resolve_checkpoint(last_dir) if self.resume else None
+        model = SpatialNet.from_recipe(recipe, files=resume_from, texts=_texts_of(train_set)).to(device)
         heads = {name: model.head(name).config for name in model.heads}
         balancer = build_balancer(
             recipe.loss.balancing,
@@ -191,6 +198,7 @@ class Trainer:
             sampler=sampler,
             num_workers=recipe.data.num_workers,
             pin_memory=device.type == "cuda",
+            collate_fn=collate,
         )
         schedule = LRSchedule(train_cfg.schedule, len(loader), train_cfg.epochs, train_cfg.select_mode)
         net: nn.Module = model
@@ -204,13 +212,8 @@ class Trainer:
         start_epoch, step, best_value, best_epoch = 0, 0, None, -1
         history: list[dict[str, Any]] = []
         train_seconds = 0.0
-        last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
-        if context.is_main:
-            ckpt.recover(last_dir)
-            ckpt.recover(best_dir)
-        barrier(context)
-        if self.resume:
-            resolved = ckpt.resolve_checkpoint(last_dir)
+        if resume_from is not None:
+            resolved = resume_from
             self._check_resumable(resolved)
             ckpt.load_weights(model, resolved)
             state = ckpt.load_training_state(resolved)
@@ -336,6 +339,12 @@ class Trainer:
         return flat[name]
 
 
+def _texts_of(dataset: Dataset[Any]) -> Callable[[str], list[str]] | None:
+    """The dataset's sentences by batch key, for heads that fit a vocabulary (None if it has none)."""
+    texts = getattr(dataset, "texts", None)
+    return texts if callable(texts) else None
+
+
 class _NullProgress:
     """Stand-in for a rich Progress when bars are off."""
 
@@ -357,7 +366,7 @@ def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict
     folder = ckpt.resolve_checkpoint(Path(path))
     recipe = ckpt.read_recipe(folder)
     recipe.backbone.pretrained = None  # the checkpoint already holds the weights
-    model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE))
+    model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE), files=folder)
     ckpt.load_weights(model, folder)
     model.to(select_device(device)).eval()
     return model, recipe, ckpt.read_metrics(folder), folder

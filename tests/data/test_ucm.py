@@ -136,7 +136,7 @@ def test_missing_annotation_and_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "invalid JSON"),
         (json.dumps({"dataset": "UCM"}), "'images' list"),
         (json.dumps({"images": [{"split": "train", "imgid": 0}]}), r"images\[0\] has no 'filename'"),
         (json.dumps({"images": [{"filename": "1.jpg", "imgid": 0}]}), r"images\[0\] has no 'split'"),

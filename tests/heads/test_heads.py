@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_model, save_model
 
 from spatialnet.config import BackboneConfig, Recipe
 from spatialnet.errors import RecipeError
@@ -11,6 +11,17 @@ from spatialnet.model import SpatialNet
 
 BACKBONE = BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2)
 B = 3
+CAPTIONS = [
+    "There is a piece of farmland .",
+    "Many cars parked in the parking lot .",
+    "A river goes through this area .",
+]
+
+
+def training_texts(key: str) -> list[str]:
+    """Sentences text heads fit their vocabulary on (18 distinct words + 4 special tokens)."""
+    return CAPTIONS
+
 
 # Every registered head needs an example here: (recipe entry, batch targets, expected output shape).
 EXAMPLES = {
@@ -24,6 +35,12 @@ EXAMPLES = {
         {"num_classes": 4, "hidden_dim": 8},
         lambda: torch.randint(0, 4, (B, 32, 32)),
         (B, 4, 32, 32),
+    ),
+    # longest caption: 7 words + [BOS]/[EOS] = 9 positions; vocabulary 22
+    "caption": (
+        {"hidden_size": 16, "layers": 1, "attention_heads": 2, "max_length": 12, "num_beams": 2},
+        lambda: list(CAPTIONS),
+        (B, 9, 22),
     ),
     "dense_regression": (
         {"num_outputs": 2, "hidden_dim": 8},
@@ -42,7 +59,7 @@ def test_head_contract(head_type, tmp_path):
     spec, make_target, shape = EXAMPLES[head_type]
     torch.manual_seed(0)
     recipe = Recipe(backbone=BACKBONE, heads={"task": {"type": head_type, **spec}})
-    model = SpatialNet.from_recipe(recipe)
+    model = SpatialNet.from_recipe(recipe, texts=training_texts)
     batch = {"image": torch.randn(B, 3, 32, 32), "task": make_target()}
 
     out = model(batch)
@@ -58,12 +75,17 @@ def test_head_contract(head_type, tmp_path):
     model.eval()
     with torch.no_grad():
         expected = model.predict(batch)["task"]
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / "m.safetensors"))
-    clone = SpatialNet.from_recipe(recipe)
-    clone.load_state_dict(load_file(str(tmp_path / "m.safetensors")))
+    save_model(model, str(tmp_path / "m.safetensors"))
+    model.save_files(tmp_path / "files")
+    clone = SpatialNet.from_recipe(recipe, files=tmp_path / "files")  # vocabulary from saved files only
+    load_model(clone, str(tmp_path / "m.safetensors"))
     clone.eval()
     with torch.no_grad():
-        assert torch.equal(clone.predict(batch)["task"], expected)
+        again = clone.predict(batch)["task"]
+    if isinstance(expected, torch.Tensor):
+        assert torch.equal(again, expected)
+    else:  # generated text
+        assert again == expected and all(isinstance(text, str) for text in again)
 
 
 def test_only_labelled_heads_run_in_training():

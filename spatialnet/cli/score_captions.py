@@ -1,0 +1,71 @@
+"""``spatialnet score-captions``: score a COCO results file against a Karpathy ``dataset.json`` split."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from spatialnet.metrics.captions import CaptionScores, read_predictions, read_references, score_captions
+from spatialnet.training.checkpoint import write_json
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "score-captions",
+        help="BLEU-1..4, METEOR, ROUGE-L and CIDEr of predicted captions (pycocoevalcap)",
+        description=(
+            "Score one predicted caption per image against the reference sentences of a split, with "
+            "pycocoevalcap (PTB tokeniser, Bleu, Meteor, Rouge, Cider; needs Java). The predictions must "
+            "cover exactly the split's images. SPICE is not computed (it needs jars fetched online)."
+        ),
+    )
+    parser.add_argument(
+        "--references", type=Path, required=True, help="Karpathy-style dataset.json (the 'raw' sentences)"
+    )
+    parser.add_argument("--split", default="test", help="split of dataset.json to score (default: test)")
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        required=True,
+        help='COCO results JSON: [{"image_id": <imgid>, "caption": "..."}, ...]',
+    )
+    parser.add_argument("--out", type=Path, help="scores JSON to write (default: print the table only)")
+    parser.set_defaults(handler=run)
+
+
+def print_scores(scores: CaptionScores, title: str, console: Console | None = None) -> None:
+    """The metrics ×100, the field's convention (CIDEr included: 3.985 prints as 398.50)."""
+    console = console or Console()
+    table = Table(title=escape(title))
+    table.add_column("metric")
+    table.add_column("×100", justify="right")
+    for name, value in scores.metrics.items():
+        table.add_row(name, f"{100 * value:.2f}")
+    console.print(table)
+    for name, why in scores.unavailable.items():
+        console.print(escape(f"{name} not computed: {why}"))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, score, print the table and write the JSON when ``--out`` is given."""
+    references = read_references(args.references, args.split)
+    predictions = read_predictions(args.predictions)
+    scores = score_captions(references, predictions, source=str(args.predictions))
+    print_scores(scores, f"{args.split} split, {scores.num_images} images")
+    if args.out is not None:
+        document = {
+            "references": str(args.references),
+            "split": args.split,
+            "predictions": str(args.predictions),
+            **scores.to_dict(),
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(args.out, document)
+        print(f"scores written to {args.out}")
+    return 0

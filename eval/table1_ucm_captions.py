@@ -12,7 +12,6 @@ the local copy of UCM-captions has train and val only, so val is the usual choic
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from collections import Counter
@@ -21,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from harness import run_table
 from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.ucm import UCMCaptions
 from spatialnet.metrics.captions import score_captions
-from spatialnet.training.checkpoint import write_json
 from spatialnet.training.evaluation import collect_predictions
 from spatialnet.training.trainer import load_run
 
@@ -130,20 +129,7 @@ def print_table(result: dict[str, Any], console: Console) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, score, print, optionally save JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("run", type=Path, help="caption run folder (uses best/) or checkpoint folder")
-    parser.add_argument("--split", default="val", help="split to score (default: val)")
-    parser.add_argument("--data", help="dataset root (default: the run's recipe)")
-    parser.add_argument("--out", type=Path, help="write the rows as JSON here")
-    parser.add_argument("--device", default="auto")
-    args = parser.parse_args(argv)
-    result = evaluate_table(args.run, args.split, args.data, args.device)
-    print_table(result, Console(width=160))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        write_json(args.out, result)
-        print(f"written to {args.out}")
-    return 0
+    return run_table(__doc__, evaluate_table, print_table, "val", argv)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ recipe file and the dotted key in the message (the HF ``PretrainedConfig`` habit
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,8 @@ class DataConfig:
     test_split: str = "test"
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)
     num_workers: int = 0
+    # VQA datasets: questions drawn per image each training epoch (0 = all; evaluation uses all)
+    questions_per_image: int = 0
 
 
 @dataclasses.dataclass
@@ -141,6 +144,9 @@ def from_dict(cls: type[T], data: Mapping[str, Any], source: str = "recipe", pre
     return cls(**kwargs)
 
 
+_FLOAT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
 def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
     """Check ``value`` against the annotation ``hint`` (recursing into dataclasses)."""
     origin = typing.get_origin(hint)
@@ -169,6 +175,8 @@ def _coerce(hint: Any, value: Any, source: str, key: str) -> Any:
         return {k: _coerce(args[1], v, source, f"{key}.{k}") for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str) and _FLOAT.match(value):
+        return float(value)  # YAML 1.1 reads "1e-3" (no dot) as a string
     if hint in (int, float, str, bool) and not (
         isinstance(value, hint) and not (hint is int and isinstance(value, bool))
     ):

@@ -95,9 +95,14 @@ class SpatialNet(nn.Module):
         return result
 
     def predict(self, batch: Batch, tasks: Iterable[str] | None = None) -> dict[str, Any]:
-        """User-facing predictions (probabilities, values, text) of ``tasks`` (default: every head)."""
+        """User-facing predictions (probabilities, values, text) of ``tasks``.
+
+        By default every head that has its inputs: a VQA head runs only when the batch has questions.
+        """
         features = self.backbone(batch["image"])
-        names = list(tasks) if tasks is not None else list(self.heads)
+        names = (
+            list(tasks) if tasks is not None else [n for n in self.heads if self.head(n).can_predict(batch)]
+        )
         return {name: self.head(name).predict(features, batch) for name in names}
 
     def last_shared_parameter(self) -> Tensor:

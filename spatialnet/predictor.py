@@ -11,8 +11,11 @@ import torch
 
 from spatialnet.config import Recipe
 from spatialnet.data.images import load_image
+from spatialnet.data.rsvqa_answers import question_type
 from spatialnet.data.transforms import normalize
+from spatialnet.errors import DataError
 from spatialnet.heads.classification import ClassificationConfig
+from spatialnet.heads.vqa import VQAHead
 from spatialnet.model import SpatialNet
 from spatialnet.training.trainer import load_run
 
@@ -40,16 +43,26 @@ class Predictor:
         return load_image(Path(image_path), backbone.img_size, channels=backbone.in_chans)
 
     @torch.no_grad()
-    def predict_array(self, array: np.ndarray, top_k: int = 5) -> dict[str, Any]:
-        """Predictions of every head for one (H, W, C) uint8 image already at the model's size."""
+    def predict_array(self, array: np.ndarray, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
+        """Predictions of every head for one (H, W, C) uint8 image already at the model's size.
+
+        With ``question``, VQA heads answer it (top-3 answers with probabilities); without, they are
+        skipped.
+        """
         image = normalize(
             torch.from_numpy(array).permute(2, 0, 1), self.recipe.data.mean, self.recipe.data.std
         )
-        outputs = self.model.predict({"image": image.unsqueeze(0).to(self.device)})
+        batch: dict[str, Any] = {"image": image.unsqueeze(0).to(self.device)}
+        if question is not None:
+            batch["question"] = [[checked_question(question)]]
+        outputs = self.model.predict(batch)
         result: dict[str, Any] = {}
         for name, output in outputs.items():
-            config = self.model.head(name).config
-            if isinstance(config, ClassificationConfig):
+            head = self.model.head(name)
+            config = head.config
+            if isinstance(head, VQAHead) and question is not None:
+                result[name] = answer_summary(head, question, output[0].cpu())
+            elif isinstance(config, ClassificationConfig):
                 probs = output[0].cpu()
                 names = config.class_names or [str(i) for i in range(config.num_classes)]
                 values, indices = probs.topk(min(top_k, len(names)))
@@ -64,6 +77,34 @@ class Predictor:
                 result[name] = {"shape": list(output.shape[1:])}
         return result
 
-    def predict_file(self, image_path: Path, top_k: int = 5) -> dict[str, Any]:
-        """Predictions of every head for one image file (any size; resized)."""
-        return self.predict_array(self.load(image_path), top_k)
+    def predict_file(self, image_path: Path, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
+        """Predictions of every head for one image file (any size; resized), answering ``question``."""
+        return self.predict_array(self.load(image_path), top_k, question)
+
+
+MAX_QUESTION_CHARS = 1000  # far beyond any template; longer text is refused, not silently cut
+
+
+def checked_question(question: str) -> str:
+    """A question fit to answer: non-empty and of reasonable length (DataError otherwise)."""
+    if not isinstance(question, str) or not question.strip():
+        raise DataError("question: empty; expected a question such as 'How many buildings are there?'")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise DataError(f"question: {len(question)} characters; expected at most {MAX_QUESTION_CHARS}")
+    return question.strip()
+
+
+def answer_summary(head: VQAHead, question: str, probabilities: torch.Tensor, top: int = 3) -> dict[str, Any]:
+    """The answer, its probability, the top answers, the question type and the words the model never saw."""
+    values, indices = probabilities.topk(min(top, len(head.answers)))
+    ranked = [
+        {"answer": head.answers[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
+    ]
+    return {
+        "question": question.strip(),
+        "type": question_type(question),
+        "answer": ranked[0]["answer"],
+        "probability": ranked[0]["probability"],
+        "top": ranked,
+        "unknown_words": head.unknown_words(question),
+    }

@@ -44,6 +44,12 @@ TINY_RECIPE = {
 
 
 @pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the repository (may be absent: tests using it skip with a reason)."""
+    return REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 42-image synthetic world (2 scenes per class), generated once per session."""
     from spatialnet.data.synthetic import synthesize

@@ -156,10 +156,16 @@ def test_quickstart_runs_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "land-use test accuracy" in result.stdout and "captions: BLEU-4" in result.stdout
-    metrics = json.loads((out / "run" / "eval_test.json").read_text())["metrics"]
+    assert "VQA: AA" in result.stdout
+    metrics = json.loads((out / "captions" / "eval_test.json").read_text())["metrics"]
     assert metrics["landuse"]["num_samples"] == 4
     assert {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"} <= set(metrics["captions"])
-    generated = json.loads((out / "run" / metrics["captions"]["predictions_file"]).read_text())
+    generated = json.loads((out / "captions" / metrics["captions"]["predictions_file"]).read_text())
     assert len(generated) == 4 and all(isinstance(row["caption"], str) for row in generated)
-    assert (out / "run" / "best" / "captions" / "tokenizer.json").exists()
-    assert (out / "run" / "best" / "model.safetensors").exists()
+    assert (out / "captions" / "best" / "captions" / "tokenizer.json").exists()
+    assert (out / "captions" / "best" / "model.safetensors").exists()
+    vqa = json.loads((out / "vqa" / "eval_test.json").read_text())["metrics"]["vqa"]
+    assert {"count", "presence", "comp", "rural_urban", "AA", "OA", "mean3"} <= set(vqa)
+    answers = json.loads((out / "vqa" / vqa["predictions_file"]).read_text())
+    assert len(answers) == vqa["num_questions"] > 0
+    assert (out / "vqa" / "best" / "vqa" / "tokenizer.json").exists()

@@ -58,3 +58,11 @@ def test_recipe_names_resolve_from_tasks_folder():
     assert resolve_recipe_path("ucm_landuse-tiny").name == "ucm_landuse-tiny.yaml"
     with pytest.raises(RecipeError, match="recipe not found"):
         resolve_recipe_path("no-such-recipe")
+
+
+def test_exponent_floats_without_a_dot_are_floats(tmp_path):
+    """YAML 1.1 reads ``1e-3`` as a string; a float field takes it as the number a user meant."""
+    path = tmp_path / "r.yaml"
+    path.write_text("train:\n  lr: 1e-3\n")
+    assert load_recipe(str(path), ["train.weight_decay=5E-2"]).train.lr == 0.001
+    assert load_recipe(str(path), ["train.weight_decay=5E-2"]).train.weight_decay == 0.05

@@ -11,13 +11,16 @@ from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.heads.caption import CaptionHead
+from spatialnet.heads.vqa import VQAHead
 from spatialnet.metrics.figures import save_confusion_matrix
 from spatialnet.training.checkpoint import write_json
 from spatialnet.training.evaluation import collect_predictions, score_predictions
 from spatialnet.training.trainer import dump_metrics, load_run
 
 CAPTION_KEYS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
-SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", *CAPTION_KEYS, "loss")
+VQA_KEYS = ("count", "presence", "comp", "rural_urban", "AA", "OA", "mean3")
+PERCENT_KEYS = (*CAPTION_KEYS, *VQA_KEYS)  # reported ×100, as the papers do
+SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", *PERCENT_KEYS, "loss")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,7 +50,8 @@ def evaluate_run(
     """Evaluate ``run_dir`` on ``split``: metrics JSON, confusion matrices, generated captions.
 
     Each classifier gets a confusion-matrix PNG; each caption head's captions are written as
-    COCO results (``[{"image_id", "caption"}]``) beside the metrics.
+    COCO results (``[{"image_id", "caption"}]``) and each VQA head's answers in the official
+    evaluator's format (``[{"question_id", "answer"}]``), with its answer confusion matrix.
     """
     model, recipe, _, folder = load_run(run_dir, device)
     if data_root is not None:
@@ -69,6 +73,21 @@ def evaluate_run(
             path = out.with_name(f"{out.stem}_{name}_predictions.json")
             write_json(path, results)
             metrics[name]["predictions_file"] = path.name
+        head = model.head(name)
+        if isinstance(head, VQAHead):
+            chosen = predictions[name].argmax(dim=1).tolist()
+            answers = [
+                {"question_id": t["question_id"], "answer": head.answers[i]}
+                for t, i in zip(targets[name], chosen, strict=True)
+            ]
+            path = out.with_name(f"{out.stem}_{name}_predictions.json")
+            write_json(path, answers)
+            metrics[name]["predictions_file"] = path.name
+            png = out.with_name(f"{out.stem}_{name}_confusion.png")
+            save_confusion_matrix(
+                metrics[name]["confusion"], metrics[name]["answers"], png, title=f"{name} — {split}"
+            )
+            metrics[name]["confusion_png"] = png.name
     for name, head_metrics in metrics.items():
         if "confusion_matrix" in head_metrics:
             png = out.with_name(f"{out.stem}_{name}_confusion.png")
@@ -90,7 +109,7 @@ def print_summary(metrics: dict[str, Any], title: str, console: Console | None =
     for head, values in metrics.items():
         for key in SUMMARY_KEYS:
             if isinstance(values.get(key), float):
-                scale = 100.0 if key in CAPTION_KEYS else 1.0  # caption metrics are reported ×100
+                scale = 100.0 if key in PERCENT_KEYS else 1.0
                 table.add_row(
                     head, key, f"{values[key] * scale:.4f}" if scale == 1 else f"{values[key] * scale:.2f}"
                 )

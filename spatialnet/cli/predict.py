@@ -15,10 +15,14 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "predict",
         help="predict every task of a run for one image",
-        description="Load a run (its best checkpoint) and print each head's prediction for an image.",
+        description="Load a run (its best checkpoint) and print each head's prediction for an image; "
+        "with --question, VQA heads answer it.",
     )
     parser.add_argument("run", type=Path, help="run folder (uses best/) or checkpoint folder")
     parser.add_argument("--image", type=Path, required=True, help="image file (any size; resized)")
+    parser.add_argument(
+        "--question", help='a question for VQA heads, e.g. "How many buildings are there?" (quote it)'
+    )
     parser.add_argument("--top-k", type=int, default=5, help="classes to show per classification head")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
@@ -27,12 +31,18 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict and print."""
-    result = Predictor.from_run(args.run, args.device).predict_file(args.image, args.top_k)
+    result = Predictor.from_run(args.run, args.device).predict_file(args.image, args.top_k, args.question)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     for head, value in result.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value, dict) and "answer" in value:
+            print(f"{head}: {value['answer']} ({value['probability']:.3f})  [{value['type']} question]")
+            for rank, item in enumerate(value["top"], 1):
+                print(f"  {rank}. {item['answer']:<22} {item['probability']:.3f}")
+            if value["unknown_words"]:
+                print(f"  words not seen in training (read as unknown): {', '.join(value['unknown_words'])}")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
             print(f"{head}:")
             for rank, item in enumerate(value, 1):
                 print(f"  {rank}. {item['label']:<20} {item['probability']:.3f}")

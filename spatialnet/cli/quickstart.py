@@ -16,45 +16,70 @@ from spatialnet.data.synthetic import synthesize
 from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer
 
-RECIPE = "ucm_captions-tiny"  # captions + auxiliary land-use head
+# (recipe, run folder under DIR): until the joint model lands, one tiny run per task family
+STAGES: tuple[tuple[str, str], ...] = (
+    ("ucm_captions-tiny", "captions"),  # captions + auxiliary land-use head on DIR/world/ucm_captions
+    ("rsvqa_lr-tiny", "vqa"),  # question answering on DIR/world/rsvqa_lr
+)
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "quickstart",
-        help="synthesise a small world, train tiny captioning + land-use on it, evaluate on its test split",
-        description="The embedded default run: writes DIR/world (synthetic scenes), trains "
-        f"tasks/{RECIPE}.yaml into DIR/run, evaluates on the test split and prints a table. "
-        "Re-running continues or reuses what is already in DIR.",
+        help="synthesise a small world, train tiny captioning + land-use and VQA models, evaluate them",
+        description="The embedded default run: writes DIR/world (synthetic scenes in the UCM-captions "
+        "and RSVQA-LR formats), trains tasks/ucm_captions-tiny.yaml into DIR/captions and "
+        "tasks/rsvqa_lr-tiny.yaml into DIR/vqa, evaluates both on the test split and prints the "
+        "tables. Re-running continues or reuses what is already in DIR.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of the world and of training")
     parser.add_argument(
         "--num-images", type=int, default=630, help="synthetic scenes (default 630, 30 per class)"
     )
-    add_override_option(parser, "--set train.epochs=2 (applies to the tiny recipe)")
+    add_override_option(parser, "--set train.epochs=2 (applies to every tiny recipe)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Synthesise, train, evaluate, summarise."""
+    """Synthesise, then train and evaluate each stage, summarising as it goes."""
     console = Console()
     started = time.perf_counter()
-    world, run_dir = args.out / "world", args.out / "run"
-    if not (world / "ucm_captions" / "dataset.json").is_file():
-        console.print(f"[bold]1/3[/] synthesising {args.num_images} scenes into {world}")
+    world = args.out / "world"
+    steps = 1 + 2 * len(STAGES)
+    if not (world / "rsvqa_lr" / "LR_split_test_answers.json").is_file():
+        console.print(f"[bold]1/{steps}[/] synthesising {args.num_images} scenes into {world}")
         synthesize(world, seed=args.seed, num_images=args.num_images, progress=not args.no_progress)
     else:
-        console.print(f"[bold]1/3[/] reusing the synthetic world in {world}")
-    recipe = load_recipe(RECIPE, [*args.overrides, f"data.root={world}", f"seed={args.seed}"])
-    resume = (run_dir / "last" / WEIGHTS_FILE).is_file()
-    console.print(f"[bold]2/3[/] training {RECIPE} into {run_dir}{' (resuming)' if resume else ''}")
-    Trainer(recipe, run_dir, resume=resume, show_progress=not args.no_progress, log=console.print).fit()
-    console.print("[bold]3/3[/] evaluating on the test split")
-    metrics, out = evaluate_run(run_dir, "test")
-    print_summary(metrics, "quickstart: synthetic test split", console)
+        console.print(f"[bold]1/{steps}[/] reusing the synthetic world in {world}")
+    step = 1
+    for recipe_name, folder in STAGES:
+        run_dir = args.out / folder
+        recipe = load_recipe(recipe_name, [*args.overrides, f"data.root={world}", f"seed={args.seed}"])
+        resume = (run_dir / "last" / WEIGHTS_FILE).is_file()
+        step += 1
+        console.print(
+            f"[bold]{step}/{steps}[/] training {recipe_name} into {run_dir}{' (resuming)' if resume else ''}"
+        )
+        Trainer(recipe, run_dir, resume=resume, show_progress=not args.no_progress, log=console.print).fit()
+        step += 1
+        console.print(f"[bold]{step}/{steps}[/] evaluating {folder} on the test split")
+        metrics, out = evaluate_run(run_dir, "test")
+        print_summary(metrics, f"quickstart {folder}: synthetic test split", console)
+        _headline(metrics, out, console)
+    console.print(f"done in {time.perf_counter() - started:.0f}s")
+    image = sorted((world / "ucm_captions" / "imgs").iterdir())[0]
+    tile = sorted((world / "rsvqa_lr" / "Images_LR").iterdir())[0]
+    console.print(f"try: spatialnet predict {args.out / 'captions'} --image {image}")
+    question = '"How many buildings are there?"'
+    console.print(f"     spatialnet predict {args.out / 'vqa'} --image {tile} --question {question}")
+    return 0
+
+
+def _headline(metrics: dict[str, Any], out: Path, console: Console) -> None:
+    """One line per task with the numbers a reader looks for first."""
     landuse = metrics.get("landuse", {})
     if "accuracy" in landuse:
         chance = 1 / len(landuse.get("per_class_accuracy", {}) or [0] * 21)
@@ -65,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
             f"captions: BLEU-4 {100 * captions['Bleu_4']:.1f}, CIDEr {100 * captions['CIDEr']:.1f} "
             f"(generated captions in {out.parent / captions['predictions_file']})"
         )
-    console.print(f"done in {time.perf_counter() - started:.0f}s; metrics in {out}")
-    sample = sorted((world / "ucm_captions" / "imgs").iterdir())[0]
-    console.print(f"try: spatialnet predict {run_dir} --image {sample}")
-    return 0
+    vqa = metrics.get("vqa", {})
+    if "OA" in vqa:
+        console.print(
+            f"VQA: AA {100 * vqa['AA']:.1f}, OA {100 * vqa['OA']:.1f} over {vqa['num_questions']} questions "
+            f"(answers in {out.parent / vqa['predictions_file']})"
+        )

@@ -98,6 +98,10 @@ class TrainAugment:
             image = self._jitter(image, self.color_jitter, generator)
         return image.contiguous()
 
+    def jitter(self, image: Tensor, generator: torch.Generator) -> Tensor:
+        """Only the colour jitter (for datasets that draw their own geometric operations)."""
+        return self._jitter(image, self.color_jitter, generator) if self.color_jitter > 0 else image
+
     @staticmethod
     def _resized_crop(image: Tensor, min_area: float, generator: torch.Generator) -> Tensor:
         """RandomResizedCrop: keep a box of area fraction in [min_area, 1], resize back to (H, W)."""
@@ -128,3 +132,15 @@ class TrainAugment:
 def _uniform(generator: torch.Generator) -> float:
     """One U[0, 1) draw from ``generator``."""
     return float(torch.rand((), generator=generator).item())
+
+
+def item_seed(seed: int, index: int) -> int:
+    """SplitMix64 of (epoch seed, item index): well-spread, distinct generator seeds per item and epoch.
+
+    Seeding each item from this makes augmentation independent of worker count and sampling order.
+    """
+    z = ((seed & 0xFFFFFFFF) << 32 | (index & 0xFFFFFFFF)) + 0x9E3779B97F4A7C15
+    z &= 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return (z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFF

@@ -8,10 +8,8 @@ land-use classification." ACM SIGSPATIAL GIS 2010.
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,11 +18,10 @@ from matplotlib.figure import Figure
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from spatialnet.data.images import load_image
 from spatialnet.data.karpathy import CaptionRecord, read_records, split_records
-from spatialnet.data.transforms import TrainAugment, normalize
+from spatialnet.data.preload import preload_images
+from spatialnet.data.transforms import TrainAugment, item_seed, normalize
 from spatialnet.errors import DataError
-from spatialnet.progress import progress_bar
 
 UCM_CLASSES: tuple[str, ...] = (
     "agricultural",
@@ -167,7 +164,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
         index %= len(self)
         image = self.images[index]
         if self.augment is not None:
-            self._generator.manual_seed(_mix_seed(self._epoch_seed, index))
+            self._generator.manual_seed(item_seed(self._epoch_seed, index))
             image = self.augment(image, self._generator)
         item: dict[str, Any] = {
             "image": normalize(image, self.mean, self.std),
@@ -176,7 +173,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
         }
         if self.with_captions:
             references = self._captions[index]
-            pick = _mix_seed(self._epoch_seed, index) % len(references) if self.augment is not None else 0
+            pick = item_seed(self._epoch_seed, index) % len(references) if self.augment is not None else 0
             item["captions"] = references[pick]
             item["references"] = list(references)
         return item
@@ -296,22 +293,9 @@ class UCMCaptions(Dataset[dict[str, Any]]):
         return labels
 
     def _preload(self, progress: bool) -> Tensor:
-        """Decode and resize the whole split once, in threads (PIL releases the GIL)."""
-        size = self.image_size
-        images = torch.empty((len(self), 3, size, size), dtype=torch.uint8)
+        """Decode and resize the whole split once."""
         paths = [self.image_dir / name for name in self.filenames]
-
-        def load(path: Path) -> Tensor:
-            return torch.from_numpy(load_image(path, size, channels=3)).permute(2, 0, 1)
-
-        workers = max(1, min(8, os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            loaded = progress_bar(
-                pool.map(load, paths), f"loading UCM {self.split}", progress, total=len(paths)
-            )
-            for i, image in enumerate(loaded):
-                images[i] = image
-        return images
+        return preload_images(paths, self.image_size, f"UCM {self.split}", progress)
 
 
 def resolve_root(root: str | Path) -> Path:
@@ -334,12 +318,3 @@ def label_from_filename(filename: str, source: Path | str = "dataset.json") -> i
             f"(expected N.<ext> with N in 1..{total}); put a scenes.jsonl beside the ucm_captions folder"
         )
     return (number - 1) // IMAGES_PER_CLASS
-
-
-def _mix_seed(seed: int, index: int) -> int:
-    """SplitMix64 of (seed, index): well-spread, distinct generator seeds per item and epoch."""
-    z = ((seed & 0xFFFFFFFF) << 32 | (index & 0xFFFFFFFF)) + 0x9E3779B97F4A7C15
-    z &= 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return (z ^ (z >> 31)) & 0x7FFFFFFFFFFFFFFF

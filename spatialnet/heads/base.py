@@ -71,6 +71,10 @@ class TaskHead(nn.Module):
         """Whether ``batch`` labels this task (only such heads run during training)."""
         return self.target_key in batch
 
+    def can_predict(self, batch: Batch) -> bool:
+        """Whether ``batch`` holds the inputs this head needs besides the image (a question)."""
+        return True
+
     def forward(self, features: BackboneOutput, batch: Batch) -> Any:  # noqa: D102
         raise NotImplementedError
 

@@ -16,12 +16,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
 
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.errors import RecipeError
 from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
-from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK, load_tokenizer, train_word_tokenizer
+from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK
 
 IGNORE_INDEX = -100
 
@@ -66,10 +67,12 @@ class CaptionHead(TaskHead):
                 f"caption head: hidden_size {config.hidden_size} must be divisible by "
                 f"attention_heads {config.attention_heads}"
             )
-        self.tokenizer = _resolve_tokenizer(config, context)
+        self.tokenizer = head_tokenizer(
+            "caption", context, config.tokenizer, config.target, config.min_frequency
+        )
         vocab = len(self.tokenizer)
         self.pad_id, self.bos_id, self.eos_id, self.unk_id = (
-            _token_id(self.tokenizer, token) for token in (PAD, BOS, EOS, UNK)
+            special_id(self.tokenizer, token, "caption") for token in (PAD, BOS, EOS, UNK)
         )
         decoder_config = GPT2Config(
             vocab_size=vocab,
@@ -179,25 +182,3 @@ class CaptionHead(TaskHead):
     def save_files(self, folder: Path) -> None:
         """Save the vocabulary beside the weights (``tokenizer.json`` …)."""
         self.tokenizer.save_pretrained(str(folder))
-
-
-def _token_id(tokenizer: PreTrainedTokenizerFast, token: str) -> int:
-    """Id of a special token (the vocabulary always holds them)."""
-    value = tokenizer.convert_tokens_to_ids(token)
-    if not isinstance(value, int):
-        raise RecipeError(f"caption head: the tokenizer has no single id for {token}")
-    return value
-
-
-def _resolve_tokenizer(config: CaptionConfig, context: HeadContext) -> PreTrainedTokenizerFast:
-    """The checkpoint's saved vocabulary, else the recipe's tokenizer folder, else one trained now."""
-    if context.files is not None:
-        return load_tokenizer(context.files)
-    if config.tokenizer:
-        return load_tokenizer(Path(config.tokenizer))
-    if context.texts is None:
-        raise RecipeError(
-            "caption head: no vocabulary; set 'tokenizer' to a saved tokenizer folder "
-            "or train with a dataset that provides sentences"
-        )
-    return train_word_tokenizer(context.texts(config.target), min_frequency=config.min_frequency)

@@ -15,11 +15,10 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
@@ -29,11 +28,11 @@ from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 from spatialnet.data.karpathy import read_json, read_records, split_records
 from spatialnet.errors import DataError, SpatialNetError
+from spatialnet.metrics.ids import check_same_ids, is_int
 
 METRIC_NAMES: tuple[str, ...] = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 PER_IMAGE_NAMES: tuple[str, ...] = ("CIDEr", "Bleu_4")
 UNAVAILABLE: dict[str, str] = {"SPICE": "needs Stanford CoreNLP jars that cannot be fetched offline"}
-_MAX_LISTED = 10
 
 # One METEOR JVM per process: starting it (and loading its paraphrase table) costs seconds.
 _METEOR: Meteor | None = None
@@ -78,7 +77,9 @@ def score_captions(
     """
     refs = _checked_references(references)
     preds = _checked_predictions(predictions, source)
-    _check_same_ids(refs, preds, source)
+    check_same_ids(
+        refs, (i for i, _ in preds), source, f"image ids must match the {len(refs)} reference images"
+    )
     _require_java()
     _shared_meteor()  # start the METEOR JVM now so its start-up overlaps tokenising and BLEU/CIDEr
     ids = sorted(refs)
@@ -133,7 +134,7 @@ def _checked_references(references: Mapping[int, Sequence[str]]) -> dict[int, li
         raise DataError("references: expected a non-empty mapping image_id -> list of sentences")
     checked: dict[int, list[str]] = {}
     for image_id, sentences in references.items():
-        if not _is_int(image_id):
+        if not is_int(image_id):
             raise DataError(f"references: image id {image_id!r} is not an integer")
         if isinstance(sentences, str) or not isinstance(sentences, Sequence) or not sentences:
             raise DataError(f"references: image {image_id} has no sentences (expected a non-empty list)")
@@ -170,39 +171,10 @@ def _check_prediction_row(row: Any, where: str) -> None:
     """One COCO results row: an integer ``image_id`` and a string ``caption``."""
     if not isinstance(row, Mapping):
         raise DataError(f'{where}: expected an object {{"image_id": int, "caption": str}}, got {row!r}')
-    if not _is_int(row.get("image_id")):
+    if not is_int(row.get("image_id")):
         raise DataError(f"{where}: 'image_id' must be an integer, got {row.get('image_id')!r}")
     if not isinstance(row.get("caption"), str):
         raise DataError(f"{where}: 'caption' must be a string, got {row.get('caption')!r}")
-
-
-def _check_same_ids(references: Mapping[int, Any], predictions: list[tuple[int, str]], source: str) -> None:
-    """Refuse anything but exactly one prediction per reference image."""
-    counts = Counter(image_id for image_id, _ in predictions)
-    missing = sorted(set(references) - set(counts))
-    extra = sorted(set(counts) - set(references))
-    duplicated = sorted(i for i, n in counts.items() if n > 1)
-    problems = [
-        f"{label} {_listed(ids)}"
-        for label, ids in (("missing", missing), ("extra", extra), ("duplicated", duplicated))
-        if ids
-    ]
-    if problems:
-        raise DataError(
-            f"{source}: image ids must match the {len(references)} reference images exactly; "
-            + "; ".join(problems)
-        )
-
-
-def _listed(ids: Sequence[int]) -> str:
-    """A count and the first few ids."""
-    shown = ", ".join(str(i) for i in ids[:_MAX_LISTED])
-    return f"{len(ids)} id{'s' if len(ids) != 1 else ''} [{shown}{', ...' if len(ids) > _MAX_LISTED else ''}]"
-
-
-def _is_int(value: object) -> TypeGuard[int]:
-    """An integer that is not a bool (JSON true would otherwise pass as image 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # -- pycocoevalcap plumbing ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import torch
 from spatialnet.heads import TaskHead
 from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.losses import ClassifierConfig
+from spatialnet.heads.vqa import VQAConfig
 from spatialnet.metrics.classification import classification_metrics
 
 IGNORE_INDEX = -100
@@ -58,11 +59,32 @@ def caption_metrics(
     return result
 
 
+def vqa_metrics(
+    probabilities: torch.Tensor, targets: list[dict[str, Any]], answers: list[str], detailed: bool = False
+) -> dict[str, Any]:
+    """Official RSVQA accuracies (per type, ``AA``, ``OA``, ``mean3``) of the most probable answers.
+
+    ``detailed`` adds the question counts and the confusion matrices.
+    """
+    from spatialnet.metrics.vqa import score_vqa
+
+    chosen = probabilities.argmax(dim=1).tolist()
+    truth = {int(t["question_id"]): (str(t["type"]), str(t["answer"])) for t in targets}
+    predicted = {int(t["question_id"]): answers[i] for t, i in zip(targets, chosen, strict=True)}
+    scores = score_vqa(truth, predicted, source="predicted answers")
+    result: dict[str, Any] = {**scores.metrics, "num_questions": scores.num_questions}
+    if detailed:
+        result.update({k: v for k, v in scores.to_dict().items() if k not in ("metrics", "num_questions")})
+    return result
+
+
 def score_head(head: TaskHead, predictions: Any, targets: Any, detailed: bool = False) -> dict[str, Any]:
     """Metrics of one head's collected predictions against its targets (``detailed``: per-item too)."""
     config = head.config
     if isinstance(config, CaptionConfig):
         return caption_metrics(predictions, targets, detailed)
+    if isinstance(config, VQAConfig):
+        return vqa_metrics(predictions, targets, config.answers, detailed)
     if isinstance(config, ClassifierConfig):
         # predictions are probabilities (B, K) or (B, K, H, W): score the argmax over labelled positions
         labels = predictions.argmax(dim=1).flatten()

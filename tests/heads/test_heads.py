@@ -18,6 +18,9 @@ CAPTIONS = [
 ]
 
 
+QUESTIONS = [["Is there a farmland?", "How many cars are there?"], ["Is it a rural or an urban area"], []]
+
+
 def training_texts(key: str) -> list[str]:
     """Sentences text heads fit their vocabulary on (18 distinct words + 4 special tokens)."""
     return CAPTIONS
@@ -47,6 +50,16 @@ EXAMPLES = {
         lambda: torch.rand(B, 2, 32, 32),
         (B, 2, 32, 32),
     ),
+    # three questions over three images (the last has none): one row of 9 answer logits each
+    "vqa": (
+        {"hidden_size": 16, "layers": 1, "attention_heads": 2, "fusion_layers": 1, "count_weight": 0.5},
+        lambda: [["yes", "between 0 and 10"], ["rural"], []],
+        (3, 9),
+    ),
+}
+# Inputs besides the image and the targets that a head reads from the batch.
+EXTRA_INPUTS = {
+    "vqa": lambda: {"question": QUESTIONS, "count": [[float("nan"), 4.0], [float("nan")], []]},
 }
 
 
@@ -60,11 +73,12 @@ def test_head_contract(head_type, tmp_path):
     torch.manual_seed(0)
     recipe = Recipe(backbone=BACKBONE, heads={"task": {"type": head_type, **spec}})
     model = SpatialNet.from_recipe(recipe, texts=training_texts)
-    batch = {"image": torch.randn(B, 3, 32, 32), "task": make_target()}
+    batch = {"image": torch.randn(B, 3, 32, 32), "task": make_target(), **EXTRA_INPUTS.get(head_type, dict)()}
 
     out = model(batch)
-    assert tuple(out.outputs["task"].shape) == shape
-    assert torch.isfinite(out.outputs["task"]).all()
+    primary = getattr(out.outputs["task"], "logits", out.outputs["task"])  # VQA also returns counts
+    assert tuple(primary.shape) == shape
+    assert torch.isfinite(primary).all()
     loss = out.losses["task"]
     assert loss.ndim == 0 and torch.isfinite(loss)
     loss.backward()

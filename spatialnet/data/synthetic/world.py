@@ -1,12 +1,14 @@
 """``synthesize``: write a synthetic UCM-captions-style dataset with exact scene graphs.
 
 Output under ``out``: ``ucm_captions/dataset.json`` (Karpathy format, as the real UCM-captions
-file), ``ucm_captions/imgs/N.jpg`` and ``scenes.jsonl`` (one scene graph per image, sorted keys).
+file), ``ucm_captions/imgs/N.jpg``, ``scenes.jsonl`` (one scene graph per image, sorted keys) and,
+unless switched off, ``rsvqa_lr/`` (the same images and scenes as RSVQA-LR; see rsvqa_world.py).
 
 Determinism: every random draw comes from ``numpy.random.default_rng`` seeded by a
 ``SeedSequence(seed, spawn_key=...)``: image ``i`` uses the key ``(IMAGE_STREAM, i)`` and its
-class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)``, so an image does not
-depend on how many others are generated and the same seed gives byte-identical files.
+class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)`` and its questions from
+``(QUESTION_STREAM, i)``, so an image does not depend on how many others are generated and the same
+seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PIL import Image
 from spatialnet.data.synthetic.captions import captions, tokens
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.render import render
+from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE, RsvqaSummary, RsvqaWriter
 from spatialnet.data.synthetic.scene_graph import Scene
 from spatialnet.data.ucm import UCM_CLASSES
 from spatialnet.progress import progress_bar
@@ -31,17 +34,19 @@ JPEG_QUALITY = 95  # as the re-encoded real UCM images
 JPEG_SUBSAMPLING = 0  # 4:4:4, as the real images
 SPLIT_FRACTIONS: dict[str, float] = {"val": 0.1, "test": 0.1}  # the rest is train (80/10/10)
 SPLITS: tuple[str, ...] = ("train", "val", "test")
-CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM = 0, 1, 2  # independent random streams under one seed
+# Independent random streams under one seed.
+CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM, QUESTION_STREAM = 0, 1, 2, 3
 
 
 @dataclass
 class SynthSummary:
-    """What ``synthesize`` wrote: root folder, image count, and counts per split and per class."""
+    """What ``synthesize`` wrote: root folder, image count, counts per split and class, RSVQA questions."""
 
     root: Path
     num_images: int
     split_counts: dict[str, int] = field(default_factory=dict)
     class_counts: dict[str, int] = field(default_factory=dict)
+    rsvqa: RsvqaSummary | None = None
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -102,9 +107,15 @@ def _jpeg_bytes(pixels: np.ndarray) -> bytes:
 
 
 def synthesize(
-    out: Path, seed: int = 0, num_images: int = 210, image_size: int = 256, progress: bool = True
+    out: Path,
+    seed: int = 0,
+    num_images: int = 210,
+    image_size: int = 256,
+    progress: bool = True,
+    rsvqa: bool = True,
+    questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
 ) -> SynthSummary:
-    """Generate ``num_images`` scenes and write dataset.json, images and scenes.jsonl under ``out``.
+    """Generate ``num_images`` scenes and write dataset.json, images, scenes.jsonl (and rsvqa_lr/).
 
     Any ``num_images >= 21`` covers every class; ``num_images >= 210`` puts every class in every split.
     """
@@ -117,6 +128,7 @@ def synthesize(
     img_dir.mkdir(parents=True, exist_ok=True)
     classes = assign_classes(seed, num_images)
     splits = assign_splits(seed, classes)
+    vqa = RsvqaWriter(out, questions_per_image) if rsvqa else None
 
     records: list[dict[str, Any]] = []
     scene_lines: list[str] = []
@@ -142,6 +154,8 @@ def synthesize(
             }
         )
         scene_lines.append(json.dumps(scene.to_dict(), sort_keys=True))
+        if vqa is not None:
+            vqa.add(scene, pixels, _rng(seed, QUESTION_STREAM, i))
 
     for i in progress_bar(range(num_images), f"synthesising {num_images} scenes", enabled=progress):
         work(i)
@@ -154,4 +168,5 @@ def synthesize(
         num_images=num_images,
         split_counts={s: splits.count(s) for s in SPLITS},
         class_counts={c: classes.count(c) for c in UCM_CLASSES},
+        rsvqa=vqa.close() if vqa is not None else None,
     )

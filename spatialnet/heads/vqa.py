@@ -1,0 +1,273 @@
+"""Visual question answering head: a BERT-style question encoder fused with the ViT tokens.
+
+RSVQA (Lobry et al., TGRS 2020) encodes the question, fuses it with the image feature by a
+point-wise product and classifies over the answer vocabulary; seed 004 adds a count regression
+(MSE) beside the answer classifier. Both fusions are offered, chosen by ``fusion``:
+
+* ``product`` — RSVQA: ``tanh(W_q q) ⊙ tanh(W_v v)`` of the pooled question and pooled image, then
+  an MLP over answers;
+* ``cross_attention`` — the question tokens attend to the patch tokens (transformer decoder
+  layers without a causal mask), then the ``[BOS]`` token is classified. It can answer "where"
+  questions the pooled product cannot, since patch positions survive to the answer.
+
+Counts: ``count_weight > 0`` adds a regression of ``log1p(count)`` on count questions (seed 004's
+MSE, on a log scale because RSVQA-LR counts span 0 to thousands); with ``count_answer:
+regression`` its value, binned like the official encoder, answers count questions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from transformers import BertConfig, BertModel
+
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.data.rsvqa_answers import COUNT_BINS, LR_ANSWERS, bin_count, question_type
+from spatialnet.errors import DataError, RecipeError
+from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
+from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.text.tokenizer import PAD
+
+
+@dataclasses.dataclass
+class VQAConfig(HeadConfig):
+    """Question encoder, fusion and answer vocabulary of a VQA head.
+
+    The target batch key holds the answer strings (binned counts); ``question_key`` the question
+    texts, ``count_key`` the raw counts (NaN for non-count questions).
+    """
+
+    question_key: str = "question"
+    type_key: str = "question_type"
+    count_key: str = "count"
+    answers: list[str] = dataclasses.field(default_factory=lambda: list(LR_ANSWERS))
+    # vocabulary: a saved tokenizer folder, else one trained on the training questions
+    tokenizer: str | None = None
+    min_frequency: int = 1  # rarer training words become [UNK]
+    # question encoder (BERT layers)
+    hidden_size: int = 256
+    layers: int = 2
+    attention_heads: int = 4
+    mlp_ratio: float = 4.0
+    dropout: float = 0.1
+    max_length: int = 40  # question tokens incl. [BOS]/[EOS]; longer questions are truncated
+    # fusion
+    fusion: str = "cross_attention"  # cross_attention | product
+    fusion_layers: int = 2  # cross_attention: decoder layers over the patch tokens
+    fusion_size: int = 512  # product: width of the point-wise product (RSVQA: 1200)
+    label_smoothing: float = 0.0
+    # seed 004's count regression
+    count_weight: float = 0.0
+    count_answer: str = "classifier"  # classifier | regression: what answers count questions
+
+
+@dataclasses.dataclass
+class VQAOutput:
+    """Answer logits (B, K) and, with count regression, predicted log1p counts (B,)."""
+
+    logits: Tensor
+    log_count: Tensor | None = None
+
+
+@register_head("vqa")
+class VQAHead(TaskHead):
+    """Question → BERT encoder → fusion with the image → answer logits (+ count regression)."""
+
+    config_class = VQAConfig
+    config: VQAConfig
+
+    def __init__(self, config: VQAConfig, context: HeadContext) -> None:
+        super().__init__(config, context)
+        _check(config)
+        self.answers = list(config.answers)
+        self.answer_index = {answer: i for i, answer in enumerate(self.answers)}
+        self.tokenizer = head_tokenizer(
+            "vqa", context, config.tokenizer, config.question_key, config.min_frequency
+        )
+        self.pad_id = special_id(self.tokenizer, PAD, "vqa")
+        width = config.hidden_size
+        self.encoder = BertModel(
+            BertConfig(
+                vocab_size=len(self.tokenizer),
+                hidden_size=width,
+                num_hidden_layers=config.layers,
+                num_attention_heads=config.attention_heads,
+                intermediate_size=int(width * config.mlp_ratio),
+                hidden_dropout_prob=config.dropout,
+                attention_probs_dropout_prob=config.dropout,
+                max_position_embeddings=config.max_length,
+                type_vocab_size=1,
+                pad_token_id=self.pad_id,
+            ),
+            add_pooling_layer=False,
+        )
+        if config.fusion == "cross_attention":
+            self.memory = nn.Sequential(nn.Linear(context.embed_dim, width), nn.LayerNorm(width))
+            layer = nn.TransformerDecoderLayer(
+                width,
+                config.attention_heads,
+                int(width * config.mlp_ratio),
+                config.dropout,
+                activation="gelu",
+                batch_first=True,
+                norm_first=True,
+            )
+            self.fusion = nn.TransformerDecoder(layer, config.fusion_layers, norm=nn.LayerNorm(width))
+            fused = width
+        else:
+            self.image_proj = nn.Linear(context.embed_dim, config.fusion_size)
+            self.question_proj = nn.Linear(width, config.fusion_size)
+            fused = config.fusion_size
+        self.classifier = nn.Sequential(
+            nn.Dropout(config.dropout),
+            nn.Linear(fused, width),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(width, len(self.answers)),
+        )
+        self.count_regressor = nn.Linear(fused, 1) if config.count_weight > 0 else None
+
+    def can_predict(self, batch: Batch) -> bool:
+        """A VQA head answers only when the batch carries questions."""
+        return self.config.question_key in batch
+
+    # -- encoding ------------------------------------------------------------------------------
+    def encode_questions(self, questions: list[str], device: torch.device) -> tuple[Tensor, Tensor]:
+        """Token ids ``[BOS] … [EOS]`` (right-padded, truncated to ``max_length``) and their mask."""
+        encoded = self.tokenizer(
+            list(questions),
+            padding=True,
+            truncation=True,
+            max_length=self.config.max_length,
+            return_tensors="pt",
+        )
+        return encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
+
+    def unknown_words(self, question: str) -> list[str]:
+        """Words of ``question`` outside the training vocabulary (read as [UNK])."""
+        backend = self.tokenizer.backend_tokenizer
+        normalized = backend.normalizer.normalize_str(question) if backend.normalizer else question
+        vocabulary = self.tokenizer.get_vocab()
+        return [word for word in normalized.split() if word not in vocabulary]
+
+    def forward(self, features: BackboneOutput, batch: Batch) -> VQAOutput:
+        """Answer logits for every question of the batch (its images' questions, flattened in order)."""
+        if self.config.question_key not in batch:
+            raise DataError(f"vqa head: the batch has no '{self.config.question_key}' (questions per image)")
+        questions = per_image(batch[self.config.question_key], self.config.question_key)
+        device = features.tokens.device
+        image_of = torch.tensor(
+            [i for i, qs in enumerate(questions) for _ in qs], dtype=torch.long, device=device
+        )
+        ids, mask = self.encode_questions([q for qs in questions for q in qs], device)
+        words = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        if self.config.fusion == "cross_attention":
+            memory = self.memory(torch.cat([features.prefix, features.tokens], dim=1))[image_of]
+            fused = self.fusion(words, memory, tgt_key_padding_mask=mask == 0)[:, 0]
+        else:
+            question = torch.tanh(self.question_proj(words[:, 0]))
+            fused = question * torch.tanh(self.image_proj(features.pooled))[image_of]
+        log_count = self.count_regressor(fused).squeeze(-1) if self.count_regressor is not None else None
+        return VQAOutput(self.classifier(fused), log_count)
+
+    # -- training ------------------------------------------------------------------------------
+    def answer_ids(self, batch: Batch, device: torch.device) -> Tensor:
+        """Indices of the batch's answers in the answer vocabulary (an unknown answer is an error)."""
+        answers = flat(batch, self.target_key)
+        unknown = sorted({a for a in answers if a not in self.answer_index})
+        if unknown:
+            raise DataError(
+                f"vqa head: answers {unknown[:5]} are not in the head's answer list {self.answers}"
+            )
+        return torch.tensor([self.answer_index[a] for a in answers], dtype=torch.long, device=device)
+
+    def loss(self, output: VQAOutput, batch: Batch) -> Tensor:
+        """Answer cross-entropy, plus ``count_weight`` × MSE of log1p(count) on count questions."""
+        target = self.answer_ids(batch, output.logits.device)
+        loss = F.cross_entropy(output.logits, target, label_smoothing=self.config.label_smoothing)
+        if output.log_count is not None and self.config.count_key in batch:
+            counts = torch.tensor(flat(batch, self.config.count_key), dtype=torch.float32)
+            counts = counts.to(output.log_count)
+            present = ~torch.isnan(counts)
+            if bool(present.any()):
+                mse = F.mse_loss(output.log_count[present], torch.log1p(counts[present]))
+                loss = loss + self.config.count_weight * mse
+        return loss
+
+    # -- inference -----------------------------------------------------------------------------
+    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+        """Answer probabilities (B, K); count questions answered by the regression when so configured."""
+        output = self.forward(features, batch)
+        probs = output.logits.softmax(dim=-1)
+        if self.config.count_answer == "regression" and output.log_count is not None:
+            kinds = self.question_types(batch)
+            for row, kind in enumerate(kinds):
+                if kind == "count":
+                    count = max(0, round(math.expm1(float(output.log_count[row]))))
+                    probs[row] = 0.0
+                    probs[row, self.answer_index[bin_count(count)]] = 1.0
+        return probs
+
+    def question_types(self, batch: Batch) -> list[str]:
+        """Each question's RSVQA type: from the batch when the dataset gives it, else from its text."""
+        if self.config.type_key in batch:
+            return [str(kind) for kind in flat(batch, self.config.type_key)]
+        return [question_type(q) for q in flat(batch, self.config.question_key)]
+
+    def evaluation_targets(self, batch: Batch) -> list[dict[str, Any]]:
+        """Question ids, types and true answers: what answers are scored against."""
+        answers = flat(batch, self.target_key)
+        ids = flat(batch, "question_id") if "question_id" in batch else list(range(len(answers)))
+        return [
+            {"question_id": int(i), "type": kind, "answer": answer}
+            for i, kind, answer in zip(ids, self.question_types(batch), answers, strict=True)
+        ]
+
+    def save_files(self, folder: Path) -> None:
+        """Save the question vocabulary beside the weights."""
+        self.tokenizer.save_pretrained(str(folder))
+
+
+def _check(config: VQAConfig) -> None:
+    """Recipe errors that would otherwise surface deep inside torch."""
+    if config.fusion not in ("cross_attention", "product"):
+        raise RecipeError(f"vqa head: 'fusion' is {config.fusion!r}; expected 'cross_attention' or 'product'")
+    if config.hidden_size % config.attention_heads:
+        raise RecipeError(
+            f"vqa head: hidden_size {config.hidden_size} must be divisible by "
+            f"attention_heads {config.attention_heads}"
+        )
+    if len(set(config.answers)) != len(config.answers) or not config.answers:
+        raise RecipeError(
+            f"vqa head: 'answers' must be a non-empty list without repeats, got {config.answers}"
+        )
+    if config.count_answer not in ("classifier", "regression"):
+        raise RecipeError(
+            f"vqa head: 'count_answer' is {config.count_answer!r}; expected 'classifier' or 'regression'"
+        )
+    if config.count_answer == "regression" and config.count_weight <= 0:
+        raise RecipeError("vqa head: count_answer 'regression' needs count_weight > 0")
+    if config.count_answer == "regression" and not set(COUNT_BINS) <= set(config.answers):
+        raise RecipeError(
+            f"vqa head: count_answer 'regression' needs every count bin in 'answers': {COUNT_BINS}"
+        )
+
+
+def per_image(value: Any, key: str) -> list[list[Any]]:
+    """A batch field as one list per image: ``[[q1, q2], [q3]]``; a flat list means one per image."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if not isinstance(value, list | tuple):
+        raise DataError(f"vqa head: batch['{key}'] must be a list (one entry or list per image)")
+    return [list(v) if isinstance(v, list | tuple) else [v] for v in value]
+
+
+def flat(batch: Batch, key: str) -> list[Any]:
+    """A per-image batch field flattened in question order (the order of the head's outputs)."""
+    return [item for items in per_image(batch[key], key) for item in items]

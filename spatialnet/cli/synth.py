@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from spatialnet.data.synthetic import synthesize
+from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE
+from spatialnet.errors import DataError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,8 +20,9 @@ def add_parser(subparsers: Any) -> None:
         description="Render procedural 256×256 aerial scenes with exact scene graphs and write them as "
         "DIR/ucm_captions (Karpathy dataset.json + imgs/), DIR/scenes.jsonl and DIR/rsvqa_lr (the same "
         "images as RSVQA-LR: Images_LR/*.tif and LR_split_*_{images,questions,answers}.json, answers "
-        "exact from the scene graphs, drawn so that the question alone does not give the answer away). "
-        "Same seed, same bytes.",
+        "exact from the scene graphs, drawn so that the question alone does not give the answer away), "
+        "and DIR/taiga (a forest scene in the TAIGA format: ENVI int16 cube, 14-band label raster, "
+        "stand table). Same seed, same bytes.",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -34,6 +37,13 @@ def add_parser(subparsers: Any) -> None:
         f"(default {DEFAULT_QUESTIONS_PER_IMAGE})",
     )
     parser.add_argument("--no-rsvqa", action="store_true", help="do not write DIR/rsvqa_lr")
+    parser.add_argument(
+        "--forest-size",
+        type=int,
+        default=512,
+        help="side in pixels of the TAIGA-format forest scene (default 512; 0 writes none); "
+        "large sizes are written block by block in bounded memory",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -53,4 +63,13 @@ def run(args: argparse.Namespace) -> int:
         vqa = summary.rsvqa
         per_split = {split: sum(c.values()) for split, c in vqa.counts.items()}
         print(f"wrote {vqa.num_questions} RSVQA-LR questions to {vqa.root} (splits: {per_split})")
+    if args.forest_size < 0:
+        raise DataError(f"--forest-size must be >= 0, got {args.forest_size}")
+    if args.forest_size:
+        size = (args.forest_size, args.forest_size)
+        forest = synthesize_forest(args.out, seed=args.seed, size=size)
+        print(
+            f"wrote a {forest.lines}×{forest.samples}×{forest.bands} TAIGA-format forest with "
+            f"{forest.num_stands} stands to {forest.root} (spectra: {forest.spectra_source})"
+        )
     return 0

@@ -37,3 +37,23 @@ def test_labels_decode_to_the_stand_table(forest):
     assert np.allclose(percentages, 100.0)
     cube = np.asarray(open_envi(root / f"{CUBE_NAME}.hdr").memmap())
     assert (cube[labelled].sum(axis=-1) > 0).all()  # labels never sit on no-data
+
+
+def test_a_single_label_vector_decodes():
+    vector = np.zeros(14, dtype=np.int32)
+    vector[11], vector[13] = 250, 7  # LAI 2.50 in stand 7
+    targets = decode_targets(vector)
+    assert targets.continuous["lai"] == pytest.approx(2.5) and int(targets.stand_id) == 7
+    vector[13] = 0
+    assert np.isnan(decode_targets(vector).continuous["lai"])
+
+
+def test_synth_cli_writes_the_forest_scene(tmp_path, capsys):
+    from spatialnet.cli.main import main
+
+    argv = ["synth", "--out", str(tmp_path / "w"), "--num-images", "2", "--questions-per-image", "3"]
+    assert main([*argv, "--forest-size", "96", "--no-progress"]) == 0
+    assert "TAIGA-format forest" in capsys.readouterr().out
+    assert open_envi(tmp_path / "w" / "taiga" / f"{CUBE_NAME}.hdr").shape[:2] == (96, 96)
+    assert main([*argv, "--forest-size", "-1", "--no-progress"]) == 2
+    assert "--forest-size must be >= 0" in capsys.readouterr().err

@@ -105,8 +105,7 @@ def decode_targets(label_window: npt.NDArray[Any]) -> Targets:
     continuous: dict[str, npt.NDArray[np.float32]] = {}
     for v in CONTINUOUS:
         values = (raw[..., v.band] / v.factor).astype(np.float32)
-        values[unlabelled] = np.nan
-        continuous[v.name] = values
+        continuous[v.name] = np.where(unlabelled, np.float32(np.nan), values).astype(np.float32)
     return Targets(categorical=categorical, continuous=continuous, stand_id=stand_id)
 
 

@@ -12,6 +12,7 @@ from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.losses import ClassifierConfig
 from spatialnet.heads.vqa import VQAConfig
 from spatialnet.metrics.classification import classification_metrics
+from spatialnet.metrics.forest import continuous_metrics
 
 IGNORE_INDEX = -100
 
@@ -19,24 +20,13 @@ IGNORE_INDEX = -100
 def regression_metrics(
     pred: np.ndarray, target: np.ndarray, names: list[str] | None = None
 ) -> dict[str, Any]:
-    """RMSE, MAE and R² per output column over present (non-NaN) targets."""
+    """RMSE, MAE and R² per output column over present (non-NaN) targets, and their mean ``rmse``."""
     pred = pred.reshape(len(pred), -1) if pred.ndim > 1 else pred[:, None]
     target = target.reshape(len(target), -1) if target.ndim > 1 else target[:, None]
-    result: dict[str, Any] = {}
-    for column in range(target.shape[1]):
-        name = names[column] if names and column < len(names) else str(column)
-        present = ~np.isnan(target[:, column])
-        y, p = target[present, column], pred[present, column]
-        if y.size == 0:
-            continue
-        residual = p - y
-        ss_tot = float(((y - y.mean()) ** 2).sum())
-        result[name] = {
-            "rmse": float(np.sqrt((residual**2).mean())),
-            "mae": float(np.abs(residual).mean()),
-            "r2": float(1 - (residual**2).sum() / ss_tot) if ss_tot > 0 else float("nan"),
-        }
-    result["rmse"] = float(np.mean([v["rmse"] for v in result.values()])) if result else float("nan")
+    columns = [names[c] if names and c < len(names) else str(c) for c in range(target.shape[1])]
+    result = continuous_metrics(pred, target, columns)
+    mean = result.pop("mean_rmse")
+    result["rmse"] = float("nan") if mean is None else mean
     return result
 
 

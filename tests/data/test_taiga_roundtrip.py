@@ -1,5 +1,7 @@
 """The synthetic forest world read back through the TAIGA reader: the two agree on every label."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,38 @@ def test_synth_cli_writes_the_forest_scene(tmp_path, capsys):
     assert open_envi(tmp_path / "w" / "taiga" / f"{CUBE_NAME}.hdr").shape[:2] == (96, 96)
     assert main([*argv, "--forest-size", "-1", "--no-progress"]) == 2
     assert "--forest-size must be >= 0" in capsys.readouterr().err
+
+
+def _get_taiga():
+    import importlib.util
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("get_taiga", REPO / "scripts" / "get_taiga.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_get_taiga_links_and_checks_a_copy(tmp_path, capsys):
+    synthesize_forest(tmp_path / "download", seed=1, size=(96, 96), bands=110, spectra=None)
+    source = tmp_path / "download" / "taiga"
+    script = _get_taiga()
+    assert script.main(["--files", str(source), "--out", str(tmp_path / "data")]) == 0
+    assert "cube 96×96×110 int16 bsq, labels 14 bands int32 bip" in capsys.readouterr().out
+    linked = tmp_path / "data" / "taiga"
+    assert os.path.samefile(linked / f"{CUBE_NAME}", source / CUBE_NAME)  # linked, never copied
+    assert script.main(["--check", str(linked)]) == 0
+
+
+def test_get_taiga_names_what_is_missing_or_wrong(forest, tmp_path, capsys):
+    root, _ = forest
+    script = _get_taiga()
+    assert script.main(["--check", str(root)]) == 2  # the 16-band test cube
+    assert "16 bands; expected at least 110" in capsys.readouterr().err
+    (tmp_path / "partial").mkdir()
+    (tmp_path / "partial" / TABLE_NAME).write_text("standid,set\n")
+    assert script.main(["--files", str(tmp_path / "partial"), "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err
+    assert f"missing {CUBE_NAME}, {CUBE_NAME}.hdr, {LABEL_NAME}, {LABEL_NAME}.hdr" in err
+    assert "doi.org/10.23729/fe7ce882" in err

@@ -34,17 +34,22 @@ def _batch():
     }
 
 
+def _fit(model, batch, steps):
+    """Full-batch Adam steps on the VQA loss."""
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        loss = model(batch).losses["vqa"]
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
 @pytest.mark.parametrize("fusion", ["cross_attention", "product"])
 def test_answers_depend_on_the_image(fusion):
     torch.manual_seed(0)
     model = _model(fusion=fusion)
     batch = _batch()
-    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(80):
-        loss = model(batch).losses["vqa"]
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    _fit(model, batch, steps=80)
     model.eval()
     with torch.no_grad():
         probabilities = model.predict(batch)["vqa"]
@@ -58,12 +63,7 @@ def test_count_regression_answers_count_questions_in_official_bins():
     torch.manual_seed(0)
     model = _model(count_weight=1.0, count_answer="regression")
     batch = _batch()
-    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(120):
-        loss = model(batch).losses["vqa"]
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    _fit(model, batch, steps=120)
     model.eval()
     with torch.no_grad():
         output = model(batch).outputs["vqa"]

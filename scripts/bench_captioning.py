@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from bench_common import machine, median, trial_seconds
 
 from spatialnet.config import load_recipe
 from spatialnet.heads.caption import CaptionHead
@@ -56,16 +55,11 @@ def generation_speed(
             features = model.backbone(images)
             head.generate_ids(features, num_beams=beams, min_new_tokens=words, max_new_tokens=words)
 
-        step()  # warm-up
-        seconds = []
-        for _ in range(trials):
-            start = time.perf_counter()
-            step()
-            seconds.append(time.perf_counter() - start)
-        median = statistics.median(seconds)
+        seconds = trial_seconds(step, trials)
+        middle = median(seconds)
         results[f"batch_{batch_size}"] = {
-            "captions_per_s": batch_size / median,
-            "seconds_per_batch": median,
+            "captions_per_s": batch_size / middle,
+            "seconds_per_batch": middle,
             "trial_seconds": seconds,
         }
     params = sum(p.numel() for p in model.parameters())
@@ -97,10 +91,7 @@ def main() -> None:
 
     report = {
         "benchmark": "captioning",
-        "device": "cpu",
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "machine": platform.processor() or platform.machine(),
+        **machine(),
         "beams": args.beams,
         "new_tokens": args.words,
         "generation": [

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from bench_common import machine, median, trial_seconds
 
 from spatialnet.config import load_recipe
 from spatialnet.model import SpatialNet
@@ -52,18 +50,13 @@ def answering_speed(recipe_name: str, batch_sizes: list[int], per_image: int, tr
         def step(batch: dict[str, Any] = batch) -> None:
             model.predict(batch, ["vqa"])
 
-        step()  # warm-up
-        seconds = []
-        for _ in range(trials):
-            start = time.perf_counter()
-            step()
-            seconds.append(time.perf_counter() - start)
-        median = statistics.median(seconds)
+        seconds = trial_seconds(step, trials)
+        middle = median(seconds)
         answered = images * (batch_size // images)
         results[f"batch_{batch_size}"] = {
-            "answers_per_s": answered / median,
+            "answers_per_s": answered / middle,
             "images": images,
-            "seconds_per_batch": median,
+            "seconds_per_batch": middle,
             "trial_seconds": seconds,
         }
     params = sum(p.numel() for p in model.parameters())
@@ -87,10 +80,7 @@ def main() -> None:
 
     report = {
         "benchmark": "vqa",
-        "device": "cpu",
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "machine": platform.processor() or platform.machine(),
+        **machine(),
         "answering": [
             answering_speed(r, args.batch_sizes, q, args.trials)
             for r in args.recipes

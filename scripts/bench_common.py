@@ -1,0 +1,37 @@
+"""What every benchmark script shares: timing trials and the machine description in its JSON."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+
+def trial_seconds(step: Callable[[], None], trials: int) -> list[float]:
+    """Wall seconds of ``trials`` calls of ``step`` after one untimed warm-up call."""
+    step()
+    seconds = []
+    for _ in range(trials):
+        start = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def median(seconds: list[float]) -> float:
+    """The median trial (robust to a noisy neighbour on a shared machine)."""
+    return float(statistics.median(seconds))
+
+
+def machine() -> dict[str, Any]:
+    """Device, thread count, torch version and processor, for the report header."""
+    return {
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(),
+    }

@@ -24,8 +24,16 @@ T = TypeVar("T")
 
 @dataclasses.dataclass
 class BackboneConfig:
-    """ViT backbone hyperparameters (timm ``VisionTransformer``); ``preset`` fills unset fields."""
+    """Backbone hyperparameters; ``preset`` fills unset fields of the ViT.
 
+    ``type`` picks a registered backbone (spatialnet.backbones.registry): ``vit`` (timm
+    ``VisionTransformer``, the fields below) or a hyperspectral forest network (``seed000``,
+    ``pham``), whose own settings go under ``options`` and are checked by that network's dataclass.
+    Every type reads ``img_size`` (the input window) and ``in_chans`` (bands).
+    """
+
+    type: str = "vit"
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # settings of non-ViT types
     preset: str | None = None  # name in spatialnet/backbones/presets.yaml (tiny, small, paper)
     img_size: int = 256
     patch_size: int = 16
@@ -74,6 +82,11 @@ class DataConfig:
     num_workers: int = 0
     # VQA datasets: questions drawn per image each training epoch (0 = all; evaluation uses all)
     questions_per_image: int = 0
+    # TAIGA: image_size is the (odd) window P; bands default to 0-109 (None)
+    bands: list[int] | None = None
+    dense_targets: bool = False  # train on every labelled pixel of the window, not only its centre
+    input_norm: str = "standardise"  # standardise | minmax, per band with train-centre statistics
+    block: int = 13  # side of the split's blocks (one sample centre per block)
 
 
 @dataclasses.dataclass

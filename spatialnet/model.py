@@ -1,4 +1,4 @@
-"""SpatialNet: one ViT backbone carrying named task heads (seed 004, Fig. 1).
+"""SpatialNet: one backbone (a ViT by default) carrying named task heads (seed 004, Fig. 1).
 
 Only the heads whose labels a batch carries are run and scored during training, so
 batches from different datasets contribute only the losses of the tasks they label.
@@ -15,7 +15,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.backbones.vit import ViTBackbone
+from spatialnet.backbones.registry import Backbone, build_backbone
 from spatialnet.config import Recipe
 from spatialnet.heads import HeadContext, TaskHead, build_head
 from spatialnet.heads.base import Batch
@@ -33,7 +33,7 @@ class SpatialNetOutput:
 class SpatialNet(nn.Module):
     """A backbone plus a ``ModuleDict`` of task heads."""
 
-    def __init__(self, backbone: ViTBackbone, heads: Mapping[str, TaskHead]) -> None:
+    def __init__(self, backbone: Backbone, heads: Mapping[str, TaskHead]) -> None:
         super().__init__()
         self.backbone = backbone
         self.heads = nn.ModuleDict(dict(heads))
@@ -51,10 +51,15 @@ class SpatialNet(nn.Module):
         ``files`` is a checkpoint folder whose per-head files (tokenizers) are loaded;
         ``texts`` gives training sentences by batch key, for heads that fit a vocabulary.
         """
-        backbone = ViTBackbone(recipe.backbone)
+        backbone = build_backbone(recipe.backbone, source)
         config = backbone.config
         context = HeadContext(
-            config.embed_dim, config.img_size, config.patch_size, config.in_chans, texts=texts
+            backbone.embed_dim,
+            config.img_size,
+            config.patch_size,
+            config.in_chans,
+            texts=texts,
+            map_channels=dict(backbone.map_channels),
         )
         heads = {
             name: build_head(

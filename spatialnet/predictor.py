@@ -14,9 +14,11 @@ from spatialnet.data.images import load_image
 from spatialnet.data.rsvqa_answers import question_type
 from spatialnet.data.transforms import normalize
 from spatialnet.errors import DataError
-from spatialnet.heads.classification import ClassificationConfig
+from spatialnet.heads.losses import ClassifierConfig
+from spatialnet.heads.pixel import PixelRegressionConfig
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.model import SpatialNet
+from spatialnet.training.checkpoint import read_data_state
 from spatialnet.training.trainer import load_run
 
 
@@ -26,12 +28,13 @@ class Predictor:
 
     model: SpatialNet
     recipe: Recipe
+    data_state: dict[str, Any] | None = None  # preprocessing fitted on the training split (TAIGA)
 
     @classmethod
     def from_run(cls, run_dir: Path, device: str = "auto") -> Predictor:
         """Load a run folder (its best checkpoint) or a checkpoint folder."""
-        model, recipe, _, _ = load_run(run_dir, device)
-        return cls(model, recipe)
+        model, recipe, _, folder = load_run(run_dir, device)
+        return cls(model, recipe, read_data_state(folder))
 
     @property
     def device(self) -> torch.device:  # noqa: D102
@@ -55,14 +58,19 @@ class Predictor:
         batch: dict[str, Any] = {"image": image.unsqueeze(0).to(self.device)}
         if question is not None:
             batch["question"] = [[checked_question(question)]]
-        outputs = self.model.predict(batch)
+        return self._summaries(self.model.predict(batch), top_k, question)
+
+    def _summaries(self, outputs: dict[str, Any], top_k: int, question: str | None) -> dict[str, Any]:
+        """Each head's first-item output as a person reads it: ranked classes, answers, values with units."""
         result: dict[str, Any] = {}
         for name, output in outputs.items():
             head = self.model.head(name)
             config = head.config
             if isinstance(head, VQAHead) and question is not None:
                 result[name] = answer_summary(head, question, output[0].cpu())
-            elif isinstance(config, ClassificationConfig):
+            elif isinstance(config, PixelRegressionConfig):
+                result[name] = {"value": float(output[0]), "unit": config.unit}
+            elif isinstance(config, ClassifierConfig):
                 probs = output[0].cpu()
                 names = config.class_names or [str(i) for i in range(config.num_classes)]
                 values, indices = probs.topk(min(top_k, len(names)))
@@ -80,6 +88,38 @@ class Predictor:
     def predict_file(self, image_path: Path, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
         """Predictions of every head for one image file (any size; resized), answering ``question``."""
         return self.predict_array(self.load(image_path), top_k, question)
+
+    @torch.no_grad()
+    def predict_pixel(self, cube_header: Path, row: int, col: int, top_k: int = 5) -> dict[str, Any]:
+        """Forest predictions for the pixel (row, col) of a hyperspectral ENVI cube.
+
+        The window around the pixel is read from the memory-mapped cube and prepared with the
+        preprocessing stored in the checkpoint (band subset, reflectance scale, band statistics);
+        continuous variables come back in physical units.
+        """
+        from spatialnet.data.taiga.dataset import TaigaPreprocessing
+        from spatialnet.data.taiga.envi import open_envi
+
+        if self.data_state is None:
+            raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
+        preprocessing = TaigaPreprocessing.from_dict(self.data_state)
+        cube = open_envi(Path(cube_header))
+        lines, samples, bands = cube.shape
+        if max(preprocessing.bands) >= bands:
+            raise DataError(
+                f"{cube.path}: {bands} bands, but the model reads bands up to {max(preprocessing.bands)}"
+            )
+        window = self.recipe.data.image_size
+        half = window // 2
+        if not (half <= row < lines - half and half <= col < samples - half):
+            raise DataError(
+                f"{cube.path}: pixel ({row}, {col}) is too close to the edge for a {window}×{window} "
+                f"window; expected rows {half}..{lines - half - 1} and cols {half}..{samples - half - 1}"
+            )
+        raw = cube.read_window(row - half, col - half, window, preprocessing.bands)
+        image = torch.from_numpy(preprocessing.normalise_image(raw).transpose(2, 0, 1).copy())
+        outputs = self.model.predict({"image": image.unsqueeze(0).to(self.device)})
+        return self._summaries(outputs, top_k, None)
 
 
 MAX_QUESTION_CHARS = 1000  # far beyond any template; longer text is refused, not silently cut

@@ -143,10 +143,8 @@ def test_quickstart_runs_end_to_end(tmp_path):
             "--no-progress",
             "--set",
             "train.epochs=1",
-            "--set",
-            "data.image_size=32",
-            "--set",
-            "backbone.img_size=32",
+            "--forest-size",
+            "512",
             "--set",
             "train.threads=1",
         ],
@@ -169,3 +167,7 @@ def test_quickstart_runs_end_to_end(tmp_path):
     answers = json.loads((out / "vqa" / vqa["predictions_file"]).read_text())
     assert len(answers) == vqa["num_questions"] > 0
     assert (out / "vqa" / "best" / "vqa" / "tokenizer.json").exists()
+    assert "forest: accuracy fertility" in result.stdout
+    forest = json.loads((out / "forest" / "eval_test.json").read_text())["metrics"]
+    assert {"fertility", "soil", "species", "lai", "overall"} <= set(forest)
+    assert (out / "forest" / "best" / "data_state.json").is_file()

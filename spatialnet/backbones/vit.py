@@ -27,6 +27,7 @@ from timm.models.vision_transformer_hybrid import ConvStem
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
+from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
 from spatialnet.config import BackboneConfig, from_dict
 from spatialnet.errors import CheckpointError, RecipeError
 
@@ -112,12 +113,13 @@ def build_vit(config: BackboneConfig) -> VisionTransformer:
     )
 
 
-class ViTBackbone(nn.Module):
+class ViTBackbone(Backbone):
     """timm ViT that returns :class:`BackboneOutput` instead of logits."""
 
     def __init__(self, config: BackboneConfig) -> None:
         super().__init__()
         self.config = resolve_backbone_config(config)
+        self.map_channels = {}
         self.vit = build_vit(self.config)
         self.num_prefix_tokens = self.vit.num_prefix_tokens
         self.grid = (self.config.img_size // self.config.patch_size,) * 2
@@ -125,7 +127,7 @@ class ViTBackbone(nn.Module):
             load_pretrained(self, self.config.pretrained)
 
     @property
-    def embed_dim(self) -> int:
+    def embed_dim(self) -> int:  # type: ignore[override]
         """Token width D."""
         return self.config.embed_dim
 
@@ -156,6 +158,12 @@ class ViTBackbone(nn.Module):
         weight = last_block.mlp.fc2.weight
         assert isinstance(weight, Tensor)
         return weight
+
+
+@register_backbone("vit")
+def vit_backbone(config: BackboneConfig, options: NoOptions) -> ViTBackbone:
+    """The default backbone: a timm ViT built from the ``backbone`` fields."""
+    return ViTBackbone(config)
 
 
 def _read_state_dict(source: str) -> dict[str, Tensor]:

@@ -11,16 +11,29 @@ from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.heads.caption import CaptionHead
+from spatialnet.heads.pixel import PixelRegressionHead
 from spatialnet.heads.vqa import VQAHead
-from spatialnet.metrics.figures import save_confusion_matrix
-from spatialnet.training.checkpoint import write_json
+from spatialnet.metrics.figures import save_confusion_matrix, save_error_histogram, save_prediction_scatter
+from spatialnet.training.checkpoint import read_data_state, write_json
 from spatialnet.training.evaluation import collect_predictions, score_predictions
 from spatialnet.training.trainer import dump_metrics, load_run
 
 CAPTION_KEYS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 VQA_KEYS = ("count", "presence", "comp", "rural_urban", "AA", "OA", "mean3")
 PERCENT_KEYS = (*CAPTION_KEYS, *VQA_KEYS)  # reported ×100, as the papers do
-SUMMARY_KEYS = ("accuracy", "mean_class_accuracy", "macro_f1", "rmse", *PERCENT_KEYS, "loss")
+SUMMARY_KEYS = (
+    "accuracy",
+    "mean_class_accuracy",
+    "macro_f1",
+    "roc_auc_ovr",
+    "rmse",
+    "r2",
+    "rmse_physical",
+    "mean_accuracy",
+    "mean_rmse",
+    *PERCENT_KEYS,
+    "loss",
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -51,12 +64,14 @@ def evaluate_run(
 
     Each classifier gets a confusion-matrix PNG; each caption head's captions are written as
     COCO results (``[{"image_id", "caption"}]``) and each VQA head's answers in the official
-    evaluator's format (``[{"question_id", "answer"}]``), with its answer confusion matrix.
+    evaluator's format (``[{"question_id", "answer"}]``), with its answer confusion matrix; each
+    per-pixel regression head gets a prediction-vs-target scatter (marginal densities, Pearson r)
+    and a 100-bin absolute-error histogram, in physical units.
     """
     model, recipe, _, folder = load_run(run_dir, device)
     if data_root is not None:
         recipe.data.root = data_root
-    dataset = build_dataset(recipe.data, split, train=False)
+    dataset = build_dataset(recipe.data, split, train=False, state=read_data_state(folder))
     device_ = next(model.parameters()).device
     predictions, targets, losses = collect_predictions(
         model, dataset, batch_size or recipe.train.eval_batch_size, device_, show_progress=True
@@ -88,6 +103,18 @@ def evaluate_run(
                 metrics[name]["confusion"], metrics[name]["answers"], png, title=f"{name} — {split}"
             )
             metrics[name]["confusion_png"] = png.name
+        if isinstance(head, PixelRegressionHead):
+            config = head.config
+            predicted = predictions[name].numpy()
+            truth = targets[name]["target"].numpy() * config.scale
+            title = f"{name} — {split}"
+            scatter = save_prediction_scatter(
+                predicted, truth, out.with_name(f"{out.stem}_{name}_scatter.png"), title, config.unit
+            )
+            errors = save_error_histogram(
+                predicted - truth, out.with_name(f"{out.stem}_{name}_errors.png"), title, config.unit
+            )
+            metrics[name].update(scatter_png=scatter.name, error_histogram_png=errors.name)
     for name, head_metrics in metrics.items():
         if "confusion_matrix" in head_metrics:
             png = out.with_name(f"{out.stem}_{name}_confusion.png")

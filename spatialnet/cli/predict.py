@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from spatialnet.errors import DataError
 from spatialnet.predictor import Predictor
 
 
@@ -14,12 +15,18 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "predict",
-        help="predict every task of a run for one image",
+        help="predict every task of a run for one image (or one pixel of a hyperspectral cube)",
         description="Load a run (its best checkpoint) and print each head's prediction for an image; "
-        "with --question, VQA heads answer it.",
+        "with --question, VQA heads answer it. Forest models take --cube CUBE.hdr --pixel ROW COL "
+        "and predict the variables of that pixel from the window around it.",
     )
     parser.add_argument("run", type=Path, help="run folder (uses best/) or checkpoint folder")
-    parser.add_argument("--image", type=Path, required=True, help="image file (any size; resized)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--image", type=Path, help="image file (any size; resized)")
+    source.add_argument("--cube", type=Path, help="ENVI header of a hyperspectral cube (forest models)")
+    parser.add_argument(
+        "--pixel", type=int, nargs=2, metavar=("ROW", "COL"), help="the cube pixel to predict (with --cube)"
+    )
     parser.add_argument(
         "--question", help='a question for VQA heads, e.g. "How many buildings are there?" (quote it)'
     )
@@ -31,7 +38,13 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict and print."""
-    result = Predictor.from_run(args.run, args.device).predict_file(args.image, args.top_k, args.question)
+    predictor = Predictor.from_run(args.run, args.device)
+    if args.cube is not None:
+        if args.pixel is None:
+            raise DataError("--cube needs --pixel ROW COL: the pixel whose forest variables to predict")
+        result = predictor.predict_pixel(args.cube, args.pixel[0], args.pixel[1], args.top_k)
+    else:
+        result = predictor.predict_file(args.image, args.top_k, args.question)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -46,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{head}:")
             for rank, item in enumerate(value, 1):
                 print(f"  {rank}. {item['label']:<20} {item['probability']:.3f}")
+        elif isinstance(value, dict) and "value" in value:
+            print(f"{head}: {value['value']:.4g} {value['unit']}".rstrip())
         else:
             print(f"{head}: {value}")
     return 0

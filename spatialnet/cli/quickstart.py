@@ -13,6 +13,7 @@ from spatialnet.cli.evaluate import evaluate_run, print_summary
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic import synthesize
+from spatialnet.data.synthetic.forest import CUBE_NAME, DEFAULT_FOREST_SIZE, TABLE_NAME, synthesize_forest
 from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer
 
@@ -20,6 +21,7 @@ from spatialnet.training.trainer import Trainer
 STAGES: tuple[tuple[str, str], ...] = (
     ("ucm_captions-tiny", "captions"),  # captions + auxiliary land-use head on DIR/world/ucm_captions
     ("rsvqa_lr-tiny", "vqa"),  # question answering on DIR/world/rsvqa_lr
+    ("taiga-tiny", "forest"),  # 13 forest variables from hyperspectral windows of DIR/world/taiga
 )
 
 
@@ -27,16 +29,24 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "quickstart",
-        help="synthesise a small world, train tiny captioning + land-use and VQA models, evaluate them",
+        help="synthesise a small world, train tiny captioning + land-use, VQA and forest models, "
+        "evaluate them",
         description="The embedded default run: writes DIR/world (synthetic scenes in the UCM-captions "
-        "and RSVQA-LR formats), trains tasks/ucm_captions-tiny.yaml into DIR/captions and "
-        "tasks/rsvqa_lr-tiny.yaml into DIR/vqa, evaluates both on the test split and prints the "
+        "and RSVQA-LR formats, a hyperspectral forest in the TAIGA format), trains "
+        "tasks/ucm_captions-tiny.yaml into DIR/captions, tasks/rsvqa_lr-tiny.yaml into DIR/vqa and "
+        "tasks/taiga-tiny.yaml into DIR/forest, evaluates each on the test split and prints the "
         "tables. Re-running continues or reuses what is already in DIR.",
     )
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder")
     parser.add_argument("--seed", type=int, default=0, help="seed of the world and of training")
     parser.add_argument(
         "--num-images", type=int, default=630, help="synthetic scenes (default 630, 30 per class)"
+    )
+    parser.add_argument(
+        "--forest-size",
+        type=int,
+        default=DEFAULT_FOREST_SIZE,
+        help=f"side in pixels of the synthetic forest (default {DEFAULT_FOREST_SIZE})",
     )
     add_override_option(parser, "--set train.epochs=2 (applies to every tiny recipe)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -54,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         synthesize(world, seed=args.seed, num_images=args.num_images, progress=not args.no_progress)
     else:
         console.print(f"[bold]1/{steps}[/] reusing the synthetic world in {world}")
+    if not (world / "taiga" / TABLE_NAME).is_file():
+        size = (args.forest_size, args.forest_size)
+        console.print(f"      synthesising a {size[0]}×{size[1]} hyperspectral forest into {world / 'taiga'}")
+        synthesize_forest(world, seed=args.seed, size=size)
     step = 1
     for recipe_name, folder in STAGES:
         run_dir = args.out / folder
@@ -75,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"try: spatialnet predict {args.out / 'captions'} --image {image}")
     question = '"How many buildings are there?"'
     console.print(f"     spatialnet predict {args.out / 'vqa'} --image {tile} --question {question}")
+    cube = world / "taiga" / f"{CUBE_NAME}.hdr"
+    middle = args.forest_size // 2
+    console.print(f"     spatialnet predict {args.out / 'forest'} --cube {cube} --pixel {middle} {middle}")
     return 0
 
 
@@ -89,6 +106,17 @@ def _headline(metrics: dict[str, Any], out: Path, console: Console) -> None:
         console.print(
             f"captions: BLEU-4 {100 * captions['Bleu_4']:.1f}, CIDEr {100 * captions['CIDEr']:.1f} "
             f"(generated captions in {out.parent / captions['predictions_file']})"
+        )
+    if "overall" in metrics and "mean_rmse" in metrics["overall"]:
+        overall = metrics["overall"]
+        accuracies = ", ".join(
+            f"{name} {100 * metrics[name]['accuracy']:.1f}"
+            for name in ("fertility", "soil", "species")
+            if name in metrics
+        )
+        console.print(
+            f"forest: accuracy {accuracies}; mean RMSE {overall['mean_rmse']:.3f} (p98-normalised); "
+            f"figures in {out.parent}"
         )
     vqa = metrics.get("vqa", {})
     if "OA" in vqa:

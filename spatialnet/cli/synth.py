@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import synthesize_forest
+from spatialnet.data.synthetic.forest import DEFAULT_FOREST_SIZE, synthesize_forest
 from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.errors import DataError
 
@@ -40,8 +40,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--forest-size",
         type=int,
-        default=512,
-        help="side in pixels of the TAIGA-format forest scene (default 512; 0 writes none); "
+        default=DEFAULT_FOREST_SIZE,
+        help=f"side in pixels of the TAIGA-format forest scene (default {DEFAULT_FOREST_SIZE}, ~740 MB, "
+        "enough stands for the tiny forest recipes; 0 writes none); "
         "large sizes are written block by block in bounded memory",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

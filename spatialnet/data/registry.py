@@ -1,12 +1,18 @@
 """Dataset registry: recipe names (``data.dataset``) to dataset factories.
 
-A factory takes ``(config, split, augment)``: the recipe's ``data`` section, the split name and
-the training augmentation (None for evaluation), so a dataset reads the settings it needs.
+A factory takes ``(config, split, augment, state)``: the recipe's ``data`` section, the split
+name, the training augmentation (None for evaluation) and the state fitted on the training split
+(None when the dataset fits it itself), so a dataset reads the settings it needs.
+
+A dataset may offer ``fitted_state()`` (preprocessing fitted on its training split, stored with
+checkpoints and handed back to the evaluation splits) and ``head_settings()`` (what heads learn
+from the data, such as class counts; see :func:`spatialnet.training.trainer.fill_head_settings`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,8 +40,13 @@ def register_dataset(name: str) -> Callable[[F], F]:
     return decorator
 
 
-def build_dataset(config: DataConfig, split: str, train: bool) -> Dataset[Any]:
-    """Dataset ``config.dataset`` for ``split``; ``train=True`` attaches ``config.augment``."""
+def build_dataset(
+    config: DataConfig, split: str, train: bool, state: Mapping[str, Any] | None = None
+) -> Dataset[Any]:
+    """Dataset ``config.dataset`` for ``split``; ``train=True`` attaches ``config.augment``.
+
+    ``state`` is the training split's ``fitted_state()`` (from a checkpoint, or the train dataset).
+    """
     if config.dataset not in DATASETS:
         raise DataError(
             f"data.dataset: unknown dataset '{config.dataset}'; known: {', '.join(sorted(DATASETS))}"
@@ -46,7 +57,7 @@ def build_dataset(config: DataConfig, split: str, train: bool) -> Dataset[Any]:
             "e.g. one written by `spatialnet synth`"
         )
     augment = TrainAugment.from_config(config.augment) if train else None
-    return DATASETS[config.dataset](config, split, augment)
+    return DATASETS[config.dataset](config, split, augment, state)
 
 
 def _image_settings(config: DataConfig) -> dict[str, Any]:
@@ -55,7 +66,9 @@ def _image_settings(config: DataConfig) -> dict[str, Any]:
 
 
 @register_dataset("ucm_landuse")
-def ucm_landuse(config: DataConfig, split: str, augment: TrainAugment | None) -> Dataset[Any]:
+def ucm_landuse(
+    config: DataConfig, split: str, augment: TrainAugment | None, state: Mapping[str, Any] | None
+) -> Dataset[Any]:
     """UCM-captions as 21-class land-use classification (labels: scenes.jsonl or file names)."""
     from spatialnet.data.ucm import UCMCaptions  # deferred: registry imports stay light
 
@@ -63,7 +76,9 @@ def ucm_landuse(config: DataConfig, split: str, augment: TrainAugment | None) ->
 
 
 @register_dataset("ucm_captions")
-def ucm_captions(config: DataConfig, split: str, augment: TrainAugment | None) -> Dataset[Any]:
+def ucm_captions(
+    config: DataConfig, split: str, augment: TrainAugment | None, state: Mapping[str, Any] | None
+) -> Dataset[Any]:
     """UCM-captions with captions (batch keys ``captions``, ``references``) and land-use labels."""
     from spatialnet.data.ucm import UCMCaptions
 
@@ -73,7 +88,9 @@ def ucm_captions(config: DataConfig, split: str, augment: TrainAugment | None) -
 
 
 @register_dataset("rsvqa_lr")
-def rsvqa_lr(config: DataConfig, split: str, augment: TrainAugment | None) -> Dataset[Any]:
+def rsvqa_lr(
+    config: DataConfig, split: str, augment: TrainAugment | None, state: Mapping[str, Any] | None
+) -> Dataset[Any]:
     """RSVQA-LR in the official format: one item per image with all its questions and answers."""
     from spatialnet.data.rsvqa import RSVQALR
 
@@ -83,4 +100,44 @@ def rsvqa_lr(config: DataConfig, split: str, augment: TrainAugment | None) -> Da
         augment=augment,
         questions_per_image=config.questions_per_image if augment is not None else 0,
         **_image_settings(config),
+    )
+
+
+@lru_cache(maxsize=4)
+def _taiga_split(root: str, seed: int, window: int, block: int) -> Any:
+    """The block split of a TAIGA folder, computed once per process (train, val and test share it)."""
+    from spatialnet.data.taiga.split import make_split
+
+    return make_split(root, seed, window, block)
+
+
+@register_dataset("taiga")
+def taiga(
+    config: DataConfig, split: str, augment: TrainAugment | None, state: Mapping[str, Any] | None
+) -> Dataset[Any]:
+    """TAIGA hyperspectral windows (``image_size`` = window P) with the 13 forest targets.
+
+    Dense targets and flips apply to training only: evaluation scores the window centres.
+    """
+    from spatialnet.data.taiga.dataset import TaigaPreprocessing, TaigaWindows
+
+    if config.image_size % 2 == 0:
+        raise DataError(
+            f"data.image_size: TAIGA windows need an odd size (a centre pixel), got {config.image_size}"
+        )
+    if config.input_norm not in ("standardise", "minmax"):
+        raise DataError(f"data.input_norm: {config.input_norm!r}; expected 'standardise' or 'minmax'")
+    root = str(config.root)
+    # split seed 0 for every run: seeds vary the training, not which blocks are validation
+    splits = _taiga_split(root, 0, config.image_size, config.block)
+    return TaigaWindows(
+        root,
+        split,
+        window=config.image_size,
+        bands=config.bands,
+        dense=config.dense_targets and augment is not None,
+        flips=augment is not None and (augment.hflip or augment.vflip),
+        preprocessing=TaigaPreprocessing.from_dict(state) if state is not None else None,
+        splits=splits,
+        input_norm="minmax" if config.input_norm == "minmax" else "standardise",
     )

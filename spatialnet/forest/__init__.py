@@ -1,4 +1,7 @@
-"""Hyperspectral forest-mapping networks: the seed-000 multitask CNN and the TAIGA (Pham) 3D-CNN baseline."""
+"""Hyperspectral forest-mapping backbones: the seed-000 multitask CNN and the TAIGA (Pham) 3D-CNN baseline.
+
+Importing this package registers both as ``backbone.type`` ``seed000`` and ``pham``.
+"""
 
 from spatialnet.forest.blocks import (
     ChannelDoubling,
@@ -8,9 +11,10 @@ from spatialnet.forest.blocks import (
     SpectralSpatialAttention,
 )
 from spatialnet.forest.pham import PhamNetwork
-from spatialnet.forest.seed000 import Seed000Network, centre
+from spatialnet.forest.seed000 import FAMILIES, Seed000Network
 
 __all__ = [
+    "FAMILIES",
     "ChannelDoubling",
     "ConvBNAct",
     "DenseASPP",
@@ -18,5 +22,4 @@ __all__ = [
     "ResidualBlock",
     "Seed000Network",
     "SpectralSpatialAttention",
-    "centre",
 ]

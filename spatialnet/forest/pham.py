@@ -5,6 +5,10 @@ input (1, 110, 45, 45); Conv3d 1->128 k(48,3,3) -> maxpool(1,2,2) -> sum of four
 Conv3d with spectral kernels 1/3/5/11 -> Conv3d ->64 k(32,3,3) -> pool ->
 Conv3d ->32 k(32,3,3) -> FC 1568->512 (shared) -> per task FC 512->300->K or 1.
 
+As a SpatialNet backbone (``backbone.type: pham``) the network ends at the shared FC; the
+per-task FC 512->300->K heads are ``pixel_classification`` / ``pixel_regression`` heads with
+``hidden_dim: 300`` reading the shared features as a 1x1 map (``maps["shared"]``).
+
 Free choices (not in the spec): ReLU after every conv and hidden FC; the four
 multi-scale convs are 128->128 with kernels (k, 1, 1) and spectral padding
 k // 2 so they keep the size; convs have no spatial padding. At 110 bands and
@@ -14,12 +18,15 @@ counts and windows get their FC size from a dummy forward.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from spatialnet.forest.seed000 import ForestOutput
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.backbones.registry import Backbone, register_backbone
+from spatialnet.config import BackboneConfig
 
 PHAM_FC_FEATURES = 1568
 """FC input size of the baseline at 110 bands and 45x45 windows (32 channels x 1 band x 7 x 7)."""
@@ -46,50 +53,49 @@ class MultiScaleSpectralConv(nn.Module):
         return out
 
 
-class PhamNetwork(nn.Module):
-    """TAIGA baseline 3D-CNN with a shared FC trunk and one FC head per task.
+class PhamNetwork(Backbone):
+    """TAIGA baseline 3D-CNN up to its shared FC layer.
 
-    Input (B, 1, bands, window, window) (a (B, bands, window, window) cube is
-    unsqueezed). Output ``{"classification": [(B, K_i)], "regression": (B, R)}``.
+    Input (B, 1, bands, window, window) (a (B, bands, window, window) cube is unsqueezed).
+    Output: a :class:`BackboneOutput` with ``pooled`` = the (B, shared_features) shared FC
+    features, also given as ``maps["shared"]`` (B, shared_features, 1, 1) for per-task heads.
 
     Args:
         in_bands: spectral bands (110 in TAIGA).
-        num_classes: classes of each categorical task (a 512->300->K head each).
-        num_regression: continuous variables (a 512->300->1 head each).
         window: spatial size of the input patch (45 in TAIGA).
         channels: output channels of the three main Conv3d (128, 64, 32).
         spectral_kernels: spectral depths of the three main Conv3d (48, 32, 32).
         multiscale_kernels: spectral kernels of the summed multi-scale convs (1, 3, 5, 11).
         shared_features: width of the shared FC layer (512).
-        head_hidden: width of each head's hidden FC layer (300).
-        dropout: dropout before each FC layer (0 = none; the spec names none).
+        dropout: dropout before the shared FC layer (0 = none; the spec names none).
     """
 
     def __init__(
         self,
         in_bands: int,
-        num_classes: Sequence[int],
-        num_regression: int,
         window: int = 45,
-        channels: tuple[int, int, int] = (128, 64, 32),
-        spectral_kernels: tuple[int, int, int] = (48, 32, 32),
+        channels: Sequence[int] = (128, 64, 32),
+        spectral_kernels: Sequence[int] = (48, 32, 32),
         multiscale_kernels: Sequence[int] = (1, 3, 5, 11),
         shared_features: int = 512,
-        head_hidden: int = 300,
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        if len(channels) != 3 or len(spectral_kernels) != 3:
+            raise ValueError(
+                f"PhamNetwork: channels and spectral_kernels need 3 values each, "
+                f"got {list(channels)} and {list(spectral_kernels)}"
+            )
         c1, c2, c3 = channels
         k1, k2, k3 = spectral_kernels
         if in_bands - k1 - k2 - k3 + 3 < 1:
             raise ValueError(
-                f"PhamNetwork: {in_bands} bands are too few for spectral kernels {spectral_kernels} "
+                f"PhamNetwork: {in_bands} bands are too few for spectral kernels {list(spectral_kernels)} "
                 f"(need at least {k1 + k2 + k3 - 2})"
             )
         self.in_bands = in_bands
         self.window = window
-        self.num_classes = list(num_classes)
-        self.num_regression = num_regression
+        self.config = BackboneConfig(type="pham", in_chans=in_bands, img_size=window)
         self.features = nn.Sequential(
             nn.Conv3d(1, c1, (k1, 3, 3)),
             nn.ReLU(inplace=True),
@@ -114,21 +120,11 @@ class PhamNetwork(nn.Module):
         self.shared = nn.Sequential(
             nn.Dropout(dropout), nn.Linear(self.fc_features, shared_features), nn.ReLU(inplace=True)
         )
+        self.embed_dim = shared_features
+        self.map_channels = {"shared": shared_features}
 
-        def head(out: int) -> nn.Sequential:
-            return nn.Sequential(
-                nn.Dropout(dropout),
-                nn.Linear(shared_features, head_hidden),
-                nn.ReLU(inplace=True),
-                nn.Dropout(dropout),
-                nn.Linear(head_hidden, out),
-            )
-
-        self.classification_heads = nn.ModuleList(head(k) for k in self.num_classes)
-        self.regression_heads = nn.ModuleList(head(1) for _ in range(num_regression))
-
-    def forward(self, x: torch.Tensor) -> ForestOutput:
-        """Return per-sample logits per categorical task and the (B, num_regression) values."""
+    def forward(self, x: torch.Tensor) -> BackboneOutput:
+        """Shared FC features of each window."""
         if x.ndim == 4:
             x = x.unsqueeze(1)
         expected = (1, self.in_bands, self.window, self.window)
@@ -137,9 +133,36 @@ class PhamNetwork(nn.Module):
                 f"PhamNetwork: expected input (B, {', '.join(map(str, expected))}), got {tuple(x.shape)}"
             )
         shared = self.shared(self.features(x))
-        logits = [h(shared) for h in self.classification_heads]
-        if self.regression_heads:
-            regression = torch.cat([h(shared) for h in self.regression_heads], dim=1)
-        else:
-            regression = shared.new_zeros((shared.shape[0], 0))
-        return {"classification": logits, "regression": regression}
+        return BackboneOutput(
+            tokens=shared[:, None, :],
+            prefix=shared.new_zeros((shared.shape[0], 0, shared.shape[1])),
+            pooled=shared,
+            grid=(1, 1),
+            patch_size=self.window,
+            maps={"shared": shared[:, :, None, None]},
+        )
+
+    def last_shared_parameter(self) -> torch.Tensor:
+        """The shared FC weight (GradNorm's W)."""
+        weight = self.shared[1].weight
+        assert isinstance(weight, torch.Tensor)
+        return weight
+
+
+@dataclasses.dataclass
+class PhamOptions:
+    """``backbone.options`` of ``type: pham`` (see :class:`PhamNetwork`); the window is ``img_size``."""
+
+    channels: list[int] = dataclasses.field(default_factory=lambda: [128, 64, 32])
+    spectral_kernels: list[int] = dataclasses.field(default_factory=lambda: [48, 32, 32])
+    multiscale_kernels: list[int] = dataclasses.field(default_factory=lambda: [1, 3, 5, 11])
+    shared_features: int = 512
+    dropout: float = 0.0
+
+
+@register_backbone("pham", PhamOptions)
+def pham_backbone(config: BackboneConfig, options: PhamOptions) -> PhamNetwork:
+    """The TAIGA baseline CNN on ``config.in_chans`` bands and ``config.img_size`` windows."""
+    network = PhamNetwork(config.in_chans, config.img_size, **dataclasses.asdict(options))
+    network.config = config
+    return network

@@ -7,19 +7,25 @@ channel doubling (Eq. 6) and a spectral-spatial residual attention block
 tasks and one for all regression tasks, first compress the shared features
 to ``decoder_width`` channels with a 1x1 conv (256 in the paper, "before the
 first upsampling step"), then mirror the encoder: bilinear upsampling, skip
-concatenation with the matching encoder features, a residual block. The
-output is brought to the input size bilinearly and one 1x1 conv head per task
-gives per-pixel outputs.
+concatenation with the matching encoder features, a residual block, and end
+at the input size. The network is a SpatialNet backbone (``backbone.type:
+seed000``): its two decoded maps go to the per-task heads (``pixel_classification``
+and ``pixel_regression``, one 1x1 conv each, as in the paper), so tasks, losses
+and balancing come from the recipe like every other head.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.backbones.registry import Backbone, register_backbone
+from spatialnet.config import BackboneConfig
 from spatialnet.forest.blocks import (
     LEAKY_SLOPE,
     ChannelDoubling,
@@ -29,24 +35,8 @@ from spatialnet.forest.blocks import (
     SpectralSpatialAttention,
 )
 
-ForestOutput = dict[str, "list[torch.Tensor] | torch.Tensor"]
-"""``{"classification": [logits per categorical task], "regression": values}``."""
-
-
-def centre(outputs: ForestOutput) -> ForestOutput:
-    """Pick the centre pixel (H // 2, W // 2) of dense outputs.
-
-    Maps ``{"classification": [(B, K_i, H, W)], "regression": (B, R, H, W)}`` to
-    ``{"classification": [(B, K_i)], "regression": (B, R)}``, the per-sample form
-    that the Pham baseline returns.
-    """
-    result: ForestOutput = {}
-    for key, value in outputs.items():
-        if isinstance(value, torch.Tensor):
-            result[key] = value[:, :, value.shape[-2] // 2, value.shape[-1] // 2]
-        else:
-            result[key] = [v[:, :, v.shape[-2] // 2, v.shape[-1] // 2] for v in value]
-    return result
+FAMILIES = ("classification", "regression")
+"""The two task-family decoders of seed 000 (Sec. III-E)."""
 
 
 def _stage(in_channels: int, out_channels: int, depth: int, stride: int, residual: bool) -> nn.Sequential:
@@ -91,19 +81,18 @@ class TaskDecoder(nn.Module):
         return x
 
 
-class Seed000Network(nn.Module):
-    """Seed-000 multitask network for per-pixel forest variables.
+class Seed000Network(Backbone):
+    """Seed-000 shared encoder and task-family decoders for per-pixel forest variables.
 
-    Input (B, in_bands, H, W); output ``{"classification": [(B, K_i, H, W)],
-    "regression": (B, num_regression, H, W)}``. With the default two stages the
-    encoder runs at H, H/2 (residual stages, Dense ASPP) and H/4 (channel
-    doubling, attention); at a 45x45 window ASPP therefore sees 23x23 maps
-    (the spec asks for at least 16x16).
+    Input (B, in_bands, H, W). Output: a :class:`BackboneOutput` whose ``maps`` hold one
+    (B, width, H, W) decoded map per family in ``families``; ``tokens``/``pooled`` are the
+    bottleneck features (B, h*w, C) and their mean. With the default two stages the encoder
+    runs at H, H/2 (residual stages, Dense ASPP) and H/4 (channel doubling, attention); at a
+    45x45 window ASPP therefore sees 23x23 maps (the spec asks for at least 16x16).
 
     Args:
         in_bands: number of spectral bands of the input.
-        num_classes: classes of each categorical task (one head each; may be empty).
-        num_regression: number of continuous variables (one 1x1 conv head; may be 0).
+        families: task-family decoders to build (a subset of :data:`FAMILIES`).
         width: channels of the stem and of the first stage; stage i has ``width * 2**i``.
         num_stages: residual stages; every stage after the first halves the resolution.
         blocks_per_stage: residual blocks per stage.
@@ -120,13 +109,12 @@ class Seed000Network(nn.Module):
     def __init__(
         self,
         in_bands: int,
-        num_classes: Sequence[int],
-        num_regression: int,
+        families: Sequence[str] = FAMILIES,
         width: int = 64,
         num_stages: int = 2,
         blocks_per_stage: int = 2,
         decoder_width: int = 256,
-        dilations: tuple[int, ...] = (6, 12, 18),
+        dilations: Sequence[int] = (6, 12, 18),
         attention_reduction: int = 16,
         use_residual: bool = True,
         use_atrous: bool = True,
@@ -139,14 +127,13 @@ class Seed000Network(nn.Module):
                 f"Seed000Network: num_stages and blocks_per_stage must be >= 1, "
                 f"got {num_stages} and {blocks_per_stage}"
             )
-        if any(k < 1 for k in num_classes) or num_regression < 0:
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown or not families:
             raise ValueError(
-                f"Seed000Network: expected num_classes >= 1 each and num_regression >= 0, "
-                f"got {list(num_classes)} and {num_regression}"
+                f"Seed000Network: families must be a non-empty subset of {FAMILIES}, got {list(families)}"
             )
         self.in_bands = in_bands
-        self.num_classes = list(num_classes)
-        self.num_regression = num_regression
+        self.config = BackboneConfig(type="seed000", in_chans=in_bands, embed_dim=width)
 
         self.stem = ConvBNAct(in_bands, width)
         channels = [width * 2**i for i in range(num_stages)]
@@ -161,7 +148,7 @@ class Seed000Network(nn.Module):
             for i in range(num_stages)
         )
         last = channels[-1]
-        self.aspp: nn.Module = DenseASPP(last, dilations) if use_atrous else nn.Identity()
+        self.aspp: nn.Module = DenseASPP(last, tuple(dilations)) if use_atrous else nn.Identity()
         self.doubling: nn.Module
         if use_channel_doubling:
             self.doubling = ChannelDoubling(last)
@@ -173,15 +160,11 @@ class Seed000Network(nn.Module):
             SpectralSpatialAttention(bottleneck, attention_reduction) if use_attention else nn.Identity()
         )
         self.bottleneck_channels = bottleneck
-
-        self.classification_decoder = (
-            TaskDecoder(bottleneck, channels, decoder_width, use_residual) if self.num_classes else None
+        self.embed_dim = bottleneck
+        self.decoders = nn.ModuleDict(
+            {family: TaskDecoder(bottleneck, channels, decoder_width, use_residual) for family in families}
         )
-        self.regression_decoder = (
-            TaskDecoder(bottleneck, channels, decoder_width, use_residual) if num_regression else None
-        )
-        self.classification_heads = nn.ModuleList(nn.Conv2d(width, k, 1) for k in self.num_classes)
-        self.regression_head = nn.Conv2d(width, num_regression, 1) if num_regression else None
+        self.map_channels = {family: width for family in families}
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Shared encoder: return the bottleneck features and the skips (finest first)."""
@@ -199,21 +182,47 @@ class Seed000Network(nn.Module):
         x = self.attention(self.doubling(x))
         return x, skips
 
-    def forward(self, x: torch.Tensor) -> ForestOutput:
-        """Return per-pixel logits per categorical task and the regression map, at the input size."""
+    def forward(self, x: torch.Tensor) -> BackboneOutput:
+        """Encode, then decode one (B, width, H, W) map per task family."""
         size = (x.shape[-2], x.shape[-1])
         features, skips = self.forward_features(x)
-        logits: list[torch.Tensor] = []
-        if self.classification_decoder is not None:
-            decoded = self.classification_decoder(features, skips, size)
-            logits = [head(decoded) for head in self.classification_heads]
-        if self.regression_decoder is not None and self.regression_head is not None:
-            regression = self.regression_head(self.regression_decoder(features, skips, size))
-        else:
-            regression = x.new_zeros((x.shape[0], 0, *size))
-        return {"classification": logits, "regression": regression}
+        batch, dim, rows, cols = features.shape
+        return BackboneOutput(
+            tokens=features.flatten(2).transpose(1, 2),
+            prefix=features.new_zeros((batch, 0, dim)),
+            pooled=features.mean(dim=(2, 3)),
+            grid=(rows, cols),
+            patch_size=max(1, size[0] // rows),
+            maps={family: decoder(features, skips, size) for family, decoder in self.decoders.items()},
+        )
 
-    @staticmethod
-    def centre(outputs: ForestOutput) -> ForestOutput:
-        """Pick the centre pixel of each output; see :func:`centre`."""
-        return centre(outputs)
+    def last_shared_parameter(self) -> torch.Tensor:
+        """The last weight matrix of the shared encoder (before the decoders split by family)."""
+        encoder = [self.stem, self.stages, self.aspp, self.doubling, self.attention]
+        weights = [p for module in encoder for p in module.parameters() if p.ndim > 1]
+        return weights[-1]
+
+
+@dataclasses.dataclass
+class Seed000Options:
+    """``backbone.options`` of ``type: seed000`` (see :class:`Seed000Network` for each)."""
+
+    width: int = 64
+    num_stages: int = 2
+    blocks_per_stage: int = 2
+    decoder_width: int = 256
+    dilations: list[int] = dataclasses.field(default_factory=lambda: [6, 12, 18])
+    attention_reduction: int = 16
+    families: list[str] = dataclasses.field(default_factory=lambda: list(FAMILIES))
+    use_residual: bool = True
+    use_atrous: bool = True
+    use_attention: bool = True
+    use_channel_doubling: bool = True
+
+
+@register_backbone("seed000", Seed000Options)
+def seed000_backbone(config: BackboneConfig, options: Seed000Options) -> Seed000Network:
+    """Seed 000's network on ``config.in_chans`` bands."""
+    network = Seed000Network(config.in_chans, **dataclasses.asdict(options))
+    network.config = config
+    return network

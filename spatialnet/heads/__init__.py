@@ -1,6 +1,6 @@
 """Task heads; importing this package registers every built-in head."""
 
-from spatialnet.heads import caption, classification, dense, regression, vqa
+from spatialnet.heads import caption, classification, dense, pixel, regression, vqa
 from spatialnet.heads.base import HEAD_REGISTRY, HeadConfig, HeadContext, TaskHead, build_head, register_head
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "caption",
     "classification",
     "dense",
+    "pixel",
     "regression",
     "vqa",
 ]

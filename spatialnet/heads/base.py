@@ -37,7 +37,8 @@ class HeadContext:
     """What a head may need to build itself: backbone sizes, and for text heads a vocabulary source.
 
     ``files`` is the head's folder inside a checkpoint being loaded (its saved tokenizer);
-    ``texts`` returns the training split's sentences under a batch key, to fit a new vocabulary.
+    ``texts`` returns the training split's sentences under a batch key, to fit a new vocabulary;
+    ``map_channels`` gives the channels of the backbone's per-pixel maps by task family.
     """
 
     embed_dim: int
@@ -46,6 +47,7 @@ class HeadContext:
     in_chans: int
     files: Path | None = None
     texts: Callable[[str], list[str]] | None = None
+    map_channels: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class TaskHead(nn.Module):

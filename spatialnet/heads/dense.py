@@ -2,7 +2,7 @@
 
 The decoder is a light progressive-upsampling stack (SETR-PUP style, Zheng et al. 2021):
 each stage doubles the resolution with bilinear upsampling and a 3×3 conv, until the
-patch size is undone. Per-pixel forest maps (seed 000) build on these heads.
+patch size is undone. The forest variables use the per-pixel heads of ``heads/pixel.py``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ from torch import Tensor, nn
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
 from spatialnet.heads.losses import ClassifierConfig, classification_loss, regression_loss
-
-
-def tokens_to_map(features: BackboneOutput) -> Tensor:
-    """Fold patch tokens (B, N, D) back into a (B, D, rows, cols) feature map."""
-    batch, count, dim = features.tokens.shape
-    rows, cols = features.grid
-    if rows * cols != count:
-        raise ValueError(f"token count {count} does not match the patch grid {rows}×{cols}")
-    return features.tokens.transpose(1, 2).reshape(batch, dim, rows, cols)
 
 
 class UpsamplingDecoder(nn.Module):
@@ -72,7 +63,7 @@ class DenseClassificationHead(TaskHead):
         )
 
     def forward(self, features: BackboneOutput, batch: Batch) -> Tensor:  # noqa: D102
-        return self.decoder(tokens_to_map(features))
+        return self.decoder(features.token_map())
 
     def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
         return classification_loss(output, batch[self.target_key], self.config)
@@ -107,7 +98,7 @@ class DenseRegressionHead(TaskHead):
         )
 
     def forward(self, features: BackboneOutput, batch: Batch) -> Tensor:  # noqa: D102
-        return self.decoder(tokens_to_map(features))
+        return self.decoder(features.token_map())
 
     def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
         return regression_loss(output, batch[self.target_key], self.config.loss)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
@@ -57,6 +58,197 @@ def save_confusion_matrix(
                 text = f"{values[row, col]:.0f}" if normalize else f"{int(counts[row, col])}"
                 color = "white" if values[row, col] > 0.6 * vmax else "black"
                 axes.text(col, row, text, ha="center", va="center", fontsize=fontsize, color=color)
+    figure.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=120)
+    return out
+
+
+_KDE_GRID_POINTS = 256
+
+
+def _with_unit(label: str, unit: str) -> str:
+    """Axis label with the unit in brackets, or bare when there is no unit."""
+    return f"{label} [{unit}]" if unit else label
+
+
+def _finite_pairs(predicted: ArrayLike, target: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten both sides and keep the pairs where both are finite (NaN/inf are no-data)."""
+    pred = np.asarray(predicted, dtype=np.float64).ravel()
+    true = np.asarray(target, dtype=np.float64).ravel()
+    if pred.size != true.size:
+        raise ValueError(f"predicted has {pred.size} values but target has {true.size}")
+    keep = np.isfinite(pred) & np.isfinite(true)
+    return pred[keep], true[keep]
+
+
+def _pearson(pred: np.ndarray, true: np.ndarray) -> float | None:
+    """Pearson r of already-finite pairs; None when undefined (too few pairs or a constant side)."""
+    if pred.size < 2:
+        return None
+    dp = pred - pred.mean()
+    dt = true - true.mean()
+    denom = float(np.sqrt(np.dot(dp, dp) * np.dot(dt, dt)))
+    if denom == 0.0 or not np.isfinite(denom):
+        return None
+    return float(np.clip(np.dot(dp, dt) / denom, -1.0, 1.0))
+
+
+def pearson_r(predicted: ArrayLike, target: ArrayLike) -> float | None:
+    """Pearson correlation over the pairs where both values are finite.
+
+    None when fewer than 2 such pairs remain or either side is constant (r is undefined there,
+    and a NaN in ``metrics.json`` would be less explicit than a null).
+    """
+    return _pearson(*_finite_pairs(predicted, target))
+
+
+def _draw_marginal(axes: Axes, values: np.ndarray, grid: np.ndarray, vertical: bool) -> None:
+    """Density of ``values`` along ``grid``; a constant side gets a spike, not a failing KDE."""
+    from scipy.stats import gaussian_kde
+
+    if values.size == 0:
+        return
+    if float(np.ptp(values)) == 0.0:
+        line = axes.axhline if vertical else axes.axvline
+        line(float(values[0]), color="tab:blue", lw=1.5)
+        return
+    try:
+        density = gaussian_kde(values)(grid)
+    except np.linalg.LinAlgError:  # degenerate spread the ptp check did not catch
+        return
+    if vertical:
+        axes.fill_betweenx(grid, 0.0, density, color="tab:blue", alpha=0.3, lw=0)
+        axes.plot(density, grid, color="tab:blue", lw=1)
+        axes.set_xlim(left=0.0)
+    else:
+        axes.fill_between(grid, 0.0, density, color="tab:blue", alpha=0.3, lw=0)
+        axes.plot(grid, density, color="tab:blue", lw=1)
+        axes.set_ylim(bottom=0.0)
+
+
+def save_prediction_scatter(
+    predicted: ArrayLike,
+    target: ArrayLike,
+    path: Path | str,
+    title: str,
+    unit: str = "",
+    max_points: int = 20000,
+    seed: int = 0,
+) -> Path:
+    """Write a prediction-vs-target scatter with marginal densities and Pearson r as a PNG.
+
+    Target is on x, prediction on y, with the 1:1 line and equal limits on both axes so bias
+    reads as distance from the diagonal. Pairs with a NaN/inf on either side are dropped. Above
+    ``max_points`` pairs a seeded random subsample is drawn (and feeds the marginal KDEs, which
+    cost O(n) per grid point), while r and n always use every finite pair. Returns the path.
+    """
+    if max_points < 1:
+        raise ValueError(f"max_points must be >= 1, got {max_points}")
+    pred, true = _finite_pairs(predicted, target)
+    n = pred.size
+    if n == 0:
+        raise ValueError("no finite (predicted, target) pair to plot")
+    r = _pearson(pred, true)
+    if n > max_points:
+        index = np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+        shown_pred, shown_true = pred[index], true[index]
+    else:
+        shown_pred, shown_true = pred, true
+
+    lo = float(min(pred.min(), true.min()))
+    hi = float(max(pred.max(), true.max()))
+    pad = 0.02 * (hi - lo) if hi > lo else max(abs(lo) * 0.05, 1.0)
+    lo, hi = lo - pad, hi + pad
+
+    # Square main axes: equal width and height fractions of a figure whose margins match.
+    figure = Figure(figsize=(7.0, 7.4))
+    FigureCanvasAgg(figure)
+    grid_spec = figure.add_gridspec(
+        2,
+        2,
+        width_ratios=(4, 1),
+        height_ratios=(1, 4),
+        left=0.12,
+        right=0.96,
+        bottom=0.09,
+        top=0.885,
+        wspace=0.05,
+        hspace=0.05,
+    )
+    axes = figure.add_subplot(grid_spec[1, 0])
+    top = figure.add_subplot(grid_spec[0, 0], sharex=axes)
+    right = figure.add_subplot(grid_spec[1, 1], sharey=axes)
+
+    alpha = 0.6 if shown_pred.size <= 2000 else 0.25
+    axes.scatter(shown_true, shown_pred, s=3, alpha=alpha, color="tab:blue", linewidths=0)
+    axes.plot([lo, hi], [lo, hi], ls="--", color="0.3", lw=1, label="1:1")
+    axes.set_xlim(lo, hi)
+    axes.set_ylim(lo, hi)
+    axes.set_xlabel(_with_unit("target", unit))
+    axes.set_ylabel(_with_unit("predicted", unit))
+    axes.legend(loc="lower right")
+    summary = f"r = {r:.3f}, n = {n:,}" if r is not None else f"r = n/a, n = {n:,}"
+    if shown_pred.size < n:
+        summary += f"\n({shown_pred.size:,} points shown)"
+    axes.text(
+        0.03,
+        0.97,
+        summary,
+        transform=axes.transAxes,
+        va="top",
+        ha="left",
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
+    )
+
+    density_grid = np.linspace(lo, hi, _KDE_GRID_POINTS)
+    _draw_marginal(top, shown_true, density_grid, vertical=False)
+    _draw_marginal(right, shown_pred, density_grid, vertical=True)
+    top.tick_params(labelbottom=False, left=False, labelleft=False)
+    right.tick_params(labelleft=False, bottom=False, labelbottom=False)
+    for marginal, hidden in ((top, ("top", "right", "left")), (right, ("top", "right", "bottom"))):
+        for side in hidden:
+            marginal.spines[side].set_visible(False)
+    figure.suptitle(title, y=0.97)
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=120)
+    return out
+
+
+def save_error_histogram(
+    errors: ArrayLike,
+    path: Path | str,
+    title: str,
+    unit: str = "",
+    bins: int = 100,
+) -> Path:
+    """Write a histogram of absolute per-pixel errors with mean and median marked, as a PNG.
+
+    Signed errors are accepted (their absolute value is plotted); NaN/inf are dropped as no-data.
+    Returns the written path.
+    """
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins}")
+    values = np.abs(np.asarray(errors, dtype=np.float64).ravel())
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no finite error value to plot")
+    mean, median = float(values.mean()), float(np.median(values))
+    suffix = f" {unit}" if unit else ""
+
+    figure = Figure(figsize=(7.0, 4.5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.hist(values, bins=bins, color="tab:blue", alpha=0.8)
+    axes.axvline(mean, color="tab:red", lw=1.5, label=f"mean = {mean:.4g}{suffix}")
+    axes.axvline(median, color="tab:orange", lw=1.5, ls="--", label=f"median = {median:.4g}{suffix}")
+    axes.set_xlabel(_with_unit("absolute error", unit))
+    axes.set_ylabel("pixels")
+    axes.set_title(title)
+    axes.legend(loc="upper right")
     figure.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

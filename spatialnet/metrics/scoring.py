@@ -10,9 +10,10 @@ import torch
 from spatialnet.heads import TaskHead
 from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.losses import ClassifierConfig
+from spatialnet.heads.pixel import PixelClassificationConfig, PixelRegressionConfig
 from spatialnet.heads.vqa import VQAConfig
 from spatialnet.metrics.classification import classification_metrics
-from spatialnet.metrics.forest import continuous_metrics
+from spatialnet.metrics.forest import categorical_metrics, continuous_metrics, stand_labels, stand_level
 
 IGNORE_INDEX = -100
 
@@ -68,9 +69,55 @@ def vqa_metrics(
     return result
 
 
+def forest_class_metrics(
+    probabilities: torch.Tensor, targets: dict[str, torch.Tensor], class_names: list[str]
+) -> dict[str, Any]:
+    """Seed 000's categorical metrics at pixel level, plus ``stand`` level when stand ids are known.
+
+    Stand level sums a stand's class probabilities and takes the argmax (specs/taiga.md).
+    """
+    probs = probabilities.double().numpy()
+    truth = targets["target"].numpy()
+    result = categorical_metrics(probs, truth, class_names)
+    stands = targets["stand_id"].numpy()
+    if (stands >= 0).all():
+        labels = stand_labels(stands, truth)
+        ids, summed = stand_level(stands, probs, "sum")
+        keep = np.isin(ids, list(labels))
+        if keep.any():
+            stand_probs = summed[keep] / summed[keep].sum(axis=1, keepdims=True)
+            stand_truth = np.array([labels[int(i)] for i in ids[keep]])
+            result["stand"] = categorical_metrics(stand_probs, stand_truth, class_names)
+    return result
+
+
+def forest_value_metrics(
+    values: torch.Tensor, targets: dict[str, torch.Tensor], name: str, scale: float
+) -> dict[str, Any]:
+    """RMSE, MAE, R² on the normalised scale and RMSE in physical units, pixel and ``stand`` level.
+
+    ``values`` are predictions in physical units (what the head's ``predict`` returns), targets
+    are normalised; the predictions are brought back to the normalised scale by ``scale``.
+    """
+    pred = values.double().numpy()[:, None] / scale
+    truth = targets["target"].double().numpy()[:, None]
+    result: dict[str, Any] = dict(continuous_metrics(pred, truth, [name], {name: scale}).get(name, {}))
+    stands = targets["stand_id"].numpy()
+    if result and (stands >= 0).all():
+        _, stand_pred = stand_level(stands, pred, "mean")
+        _, stand_truth = stand_level(stands, truth, "mean")
+        result["stand"] = continuous_metrics(stand_pred, stand_truth, [name], {name: scale}).get(name, {})
+    return result
+
+
 def score_head(head: TaskHead, predictions: Any, targets: Any, detailed: bool = False) -> dict[str, Any]:
     """Metrics of one head's collected predictions against its targets (``detailed``: per-item too)."""
     config = head.config
+    if isinstance(config, PixelClassificationConfig):
+        classes = config.class_names or [str(i) for i in range(config.num_classes)]
+        return forest_class_metrics(predictions, targets, classes)
+    if isinstance(config, PixelRegressionConfig):
+        return forest_value_metrics(predictions, targets, head.target_key, config.scale)
     if isinstance(config, CaptionConfig):
         return caption_metrics(predictions, targets, detailed)
     if isinstance(config, VQAConfig):
@@ -90,6 +137,20 @@ def score_head(head: TaskHead, predictions: Any, targets: Any, detailed: bool = 
         pred = pred.permute(0, 2, 3, 1).reshape(-1, pred.shape[1])
         targets = targets.float().permute(0, 2, 3, 1).reshape(-1, targets.shape[1])
     return regression_metrics(pred.numpy(), targets.float().numpy(), names)
+
+
+def overall_metrics(metrics: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Aggregates over heads, for picking a multitask checkpoint: summed loss, mean accuracies, mean RMSE."""
+    result: dict[str, float] = {"loss": float(sum(m["loss"] for m in metrics.values()))}
+    for key, name in (
+        ("accuracy", "mean_accuracy"),
+        ("mean_class_accuracy", "mean_class_accuracy"),
+        ("rmse", "mean_rmse"),
+    ):
+        values = [float(m[key]) for m in metrics.values() if isinstance(m.get(key), int | float)]
+        if values:
+            result[name] = float(np.mean(values))
+    return result
 
 
 def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:

@@ -1,7 +1,8 @@
 """Checkpoint directories in the Hugging Face style, written atomically.
 
 A checkpoint is a folder: ``config.json`` (the full resolved recipe), ``model.safetensors``,
-``metrics.json``, one sub-folder per head that has files of its own (a caption head's
+``metrics.json``, ``data_state.json`` for datasets that fit preprocessing on their training
+split, one sub-folder per head that has files of its own (a caption head's
 ``tokenizer.json``) and, for the resumable ``last`` checkpoint, ``training_state.pt``
 (optimiser, schedule, balancer and RNG state: tensors and plain Python values only, read
 back with ``torch.load(weights_only=True)``, which refuses arbitrary pickled objects).
@@ -31,6 +32,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 STATE_FILE = "training_state.pt"
+DATA_STATE_FILE = "data_state.json"  # preprocessing fitted on the training split (TAIGA)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -88,6 +90,23 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def json_bytes(data: Any) -> bytes:
+    """``data`` as the UTF-8 JSON text checkpoints store."""
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def read_data_state(checkpoint: Path) -> dict[str, Any] | None:
+    """The training split's fitted preprocessing stored in a checkpoint, or None when it has none."""
+    path = checkpoint / DATA_STATE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path}: not valid JSON ({err})") from err
+    return state
 
 
 def save_checkpoint(

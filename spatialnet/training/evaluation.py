@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from spatialnet.data.collate import collate
-from spatialnet.metrics.scoring import score_head
+from spatialnet.metrics.scoring import overall_metrics, score_head
 from spatialnet.model import SpatialNet
 from spatialnet.progress import progress_bar
 
@@ -22,13 +22,21 @@ def move_to(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
 
 
 def _join(parts: list[Any]) -> Any:
-    """Concatenate per-batch outputs: tensors along the batch axis, lists (captions) end to end."""
+    """Concatenate per-batch outputs along the batch axis.
+
+    Tensors are concatenated, lists (captions) joined end to end, dicts (a target with its stand
+    ids) key by key.
+    """
     if parts and isinstance(parts[0], torch.Tensor):
         return torch.cat(parts)
+    if parts and isinstance(parts[0], dict):
+        return {key: _join([part[key] for part in parts]) for key in parts[0]}
     return [item for part in parts for item in part]
 
 
 def _to_cpu(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
     return value.cpu() if isinstance(value, torch.Tensor) else value
 
 
@@ -89,11 +97,16 @@ def score_predictions(
     losses: dict[str, float],
     detailed: bool = False,
 ) -> dict[str, Any]:
-    """Metrics of collected predictions, keyed by head name, with each head's mean ``loss``."""
+    """Metrics of collected predictions, keyed by head name, with each head's mean ``loss``.
+
+    With several heads, ``overall`` aggregates them (see :func:`overall_metrics`).
+    """
     metrics: dict[str, Any] = {}
     for name in predictions:
         metrics[name] = {
             "loss": losses[name],
             **score_head(model.head(name), predictions[name], targets[name], detailed),
         }
+    if len(metrics) > 1:
+        metrics["overall"] = overall_metrics(metrics)
     return metrics

@@ -8,6 +8,7 @@ and a DDP run sees the same global batches as a single process.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -25,7 +26,8 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from spatialnet.config import Recipe, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
-from spatialnet.errors import CheckpointError, RecipeError
+from spatialnet.errors import CheckpointError, DataError, RecipeError
+from spatialnet.heads.base import HEAD_REGISTRY
 from spatialnet.losses.balancing import TaskBalancer, build_balancer
 from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
@@ -140,11 +142,16 @@ class Trainer:
             raise RecipeError(f"'train.select_mode' is {recipe.train.select_mode!r}; expected 'max' or 'min'")
 
     # -- setup -----------------------------------------------------------------------------------
-    def _datasets(self) -> tuple[Dataset[Any], Dataset[Any]]:
+    def _datasets(self) -> tuple[Dataset[Any], Dataset[Any], dict[str, Any] | None]:
+        """Train and val datasets, and the state fitted on the train split (val reuses it)."""
         data = self.recipe.data
-        return build_dataset(data, data.train_split, train=True), build_dataset(
-            data, data.val_split, train=False
-        )
+        train_set = build_dataset(data, data.train_split, train=True)
+        state = fitted_state(train_set)
+        val_set = build_dataset(data, data.val_split, train=False, state=state)
+        for split, dataset in ((data.train_split, train_set), (data.val_split, val_set)):
+            if len(dataset) == 0:  # type: ignore[arg-type]
+                raise DataError(f"{data.root}: the '{split}' split of {data.dataset} has no samples")
+        return train_set, val_set, state
 
     def _check_resumable(self, last: Path) -> None:
         stored = ckpt.read_recipe(last)
@@ -168,7 +175,9 @@ class Trainer:
         recipe, context, device = self.recipe, self.context, self.context.device
         train_cfg = recipe.train
         seed_everything(recipe.seed)
-        train_set, val_set = self._datasets()
+        train_set, val_set, data_state = self._datasets()
+        recipe = self.recipe = fill_head_settings(recipe, train_set)
+        extra_files = {ckpt.DATA_STATE_FILE: ckpt.json_bytes(data_state)} if data_state is not None else {}
         last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
         if context.is_main:
             ckpt.recover(last_dir)
@@ -311,7 +320,11 @@ class Trainer:
                 }
                 if improved:
                     ckpt.save_checkpoint(
-                        best_dir, recipe, model, {**summary, "val": val_metrics, "history": history}
+                        best_dir,
+                        recipe,
+                        model,
+                        {**summary, "val": val_metrics, "history": history},
+                        extra_files=extra_files,
                     )
                 training_state = {
                     "epoch": epoch,
@@ -324,7 +337,9 @@ class Trainer:
                     "history": history,
                     "train_seconds": train_seconds,
                 }
-                ckpt.save_checkpoint(last_dir, recipe, model, {**summary, "history": history}, training_state)
+                ckpt.save_checkpoint(
+                    last_dir, recipe, model, {**summary, "history": history}, training_state, extra_files
+                )
                 ckpt.write_json(self.run_dir / "history.json", history)
             barrier(context)
         result = ckpt.read_metrics(best_dir) if (best_dir / ckpt.METRICS_FILE).exists() else {}
@@ -337,6 +352,33 @@ class Trainer:
                 f"'train.select_metric' is {name!r}; validation reports: {', '.join(sorted(flat))}"
             )
         return flat[name]
+
+
+def fitted_state(dataset: Dataset[Any]) -> dict[str, Any] | None:
+    """The preprocessing a dataset fitted on its split (TAIGA band statistics, class maps), if any."""
+    method = getattr(dataset, "fitted_state", None)
+    return method() if callable(method) else None
+
+
+def fill_head_settings(recipe: Recipe, dataset: Dataset[Any]) -> Recipe:
+    """The recipe with data-derived head settings filled in where a head entry leaves them out.
+
+    A dataset's ``head_settings()`` maps target keys to settings (class names and counts, scales,
+    units); a head whose target matches gets the settings its config has fields for. The stored
+    recipe then records them, so a checkpoint rebuilds the same heads without the data.
+    """
+    method = getattr(dataset, "head_settings", None)
+    if not callable(method):
+        return recipe
+    settings: dict[str, dict[str, Any]] = method()
+    heads = {}
+    for name, spec in recipe.heads.items():
+        target = spec.get("target") or name
+        cls = HEAD_REGISTRY.get(str(spec.get("type")))
+        known = {f.name for f in dataclasses.fields(cls.config_class)} if cls else set()
+        found = settings.get(target, {})
+        heads[name] = {**{k: v for k, v in found.items() if k in known and k not in spec}, **spec}
+    return dataclasses.replace(recipe, heads=heads)
 
 
 def _texts_of(dataset: Dataset[Any]) -> Callable[[str], list[str]] | None:
@@ -362,7 +404,10 @@ class _NullProgress:
 
 
 def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict[str, Any], Path]:
-    """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder)."""
+    """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder).
+
+    The training split's fitted data state, if any, is ``ckpt.read_data_state(folder)``.
+    """
     folder = ckpt.resolve_checkpoint(Path(path))
     recipe = ckpt.read_recipe(folder)
     recipe.backbone.pretrained = None  # the checkpoint already holds the weights

@@ -20,6 +20,7 @@ from spatialnet.data.synthetic.forest import (
     ForestSummary,
     synthesize_forest,
 )
+from spatialnet.data.synthetic.forest_stands import make_stand
 
 SIZE = (192, 192)
 BANDS = 16
@@ -153,17 +154,28 @@ def test_fertility_is_imbalanced(scene: ForestSummary) -> None:
 
 def test_spectra_are_reflectance_and_differ_by_species(scene: ForestSummary) -> None:
     cube = _cube(scene).astype(np.float64) / 10000.0
-    lab = _labels(scene)
     data = cube[cube.sum(axis=2) > 0]
     assert 0.005 < np.median(data[:, 0]) < 0.1 and 0.1 < np.median(data[:, -1]) < 0.6
-    means = []
-    for species in (1, 2, 3):
-        sel = (lab[..., 2] == species) & (lab[..., 7 + species - 1] >= 50)
-        assert sel.sum() > 20, species
-        means.append(cube[sel].mean(axis=0))
+    # canopy spectra by main species, before structure (cover, crown texture, shade) mixes them
+    rng = np.random.default_rng(0)
+    stands = [make_stand(rng, 1000 + i, fertility) for i, fertility in enumerate([2, 3, 4] * 20)]
+    optics = forest._cell_spectra(0, list(stands), BANDS, None)
+    means = [optics.canopy[[s.species == k for s in stands]].mean(axis=0) for k in (1, 2, 3)]
     for i in range(3):
         for j in range(i + 1, 3):
-            assert np.linalg.norm(means[i] - means[j]) / np.linalg.norm(means[i]) > 0.03
+            assert np.linalg.norm(means[i] - means[j]) / np.linalg.norm(means[i]) > 0.05
+
+
+def test_structure_shows_in_cover_texture_and_shade() -> None:
+    rng = np.random.default_rng(1)
+    stands = [make_stand(rng, 1000 + i, 3) for i in range(60)]
+    optics = forest._cell_spectra(0, list(stands), BANDS, None)
+    height = np.array([s.height for s in stands])
+    dbh = np.array([s.dbh for s in stands])
+    lai = np.array([s.eff_lai for s in stands])
+    assert np.corrcoef(height, optics.shade)[0, 1] < -0.9  # taller stands, deeper shadows
+    assert np.corrcoef(dbh, optics.texture)[0, 1] > 0.9  # bigger crowns, coarser texture
+    assert np.corrcoef(lai, optics.cover)[0, 1] > 0.4  # denser canopy, fewer gaps (density adds to it)
 
 
 @pytest.mark.parametrize("spectra", [None, Path("/nonexistent/x-110-l2.npy")])

@@ -173,7 +173,8 @@ def test_centre_items(world, preprocessing):
             item = ds[i]
             r, c = item["centre"].tolist()
             assert item["image"].shape == (16, WINDOW, WINDOW) and item["image"].dtype == torch.float32
-            assert item["regression"].shape == (10,) and item["regression"].dtype == torch.float32
+            values = torch.stack([item[n] for n in CONTINUOUS_NAMES])
+            assert values.shape == (10,) and values.dtype == torch.float32
             assert item["stand_id"].shape == () and int(item["stand_id"]) == targets.stand_id[r, c]
             for name in CATEGORICAL_NAMES:
                 assert item[name].shape == () and item[name].dtype == torch.int64
@@ -183,7 +184,7 @@ def test_centre_items(world, preprocessing):
             expected = [
                 min(targets.continuous[n][r, c] / preprocessing.scaling.p98[n], 1.0) for n in CONTINUOUS_NAMES
             ]
-            assert np.allclose(item["regression"].numpy(), expected, atol=1e-6)
+            assert np.allclose(values.numpy(), expected, atol=1e-6)
             half = WINDOW // 2
             raw_window = world["cube"][r - half : r + half + 1, c - half : c + half + 1, :]
             x = raw_window / 10000.0
@@ -198,18 +199,20 @@ def test_dense_items_mask_other_stands(world, preprocessing):
     for i in range(len(ds)):
         item = ds[i]
         r, c = item["centre"].tolist()
-        assert item["regression"].shape == (10, WINDOW, WINDOW)
+        values = torch.stack([item[n] for n in CONTINUOUS_NAMES])
+        assert values.shape == (10, WINDOW, WINDOW)
         for name in CATEGORICAL_NAMES:
             assert item[name].shape == (WINDOW, WINDOW)
         ids = world["stand_id"][r - half : r + half + 1, c - half : c + half + 1]
         labelled = item["species"].numpy() != IGNORE_INDEX
         assert np.isin(ids[labelled], list(holdout)).all()
         assert labelled[half, half]
-        assert np.array_equal(labelled, ~np.isnan(item["regression"].numpy()).any(axis=0))
+        assert np.array_equal(labelled, ~np.isnan(values.numpy()).any(axis=0))
         centre = _dataset(world, preprocessing, split="test")[i]
         for name in CATEGORICAL_NAMES:
             assert int(item[name][half, half]) == int(centre[name])
-        assert torch.allclose(item["regression"][:, half, half], centre["regression"])
+        for name in CONTINUOUS_NAMES:
+            assert torch.allclose(item[name][half, half], centre[name])
 
 
 def test_flips_keep_window_and_targets_aligned(world, preprocessing):
@@ -228,7 +231,7 @@ def test_flips_keep_window_and_targets_aligned(world, preprocessing):
             else:
                 raise AssertionError("flipped window is not a flip of the window")
             seen.add(dims)
-            for name in (*CATEGORICAL_NAMES, "regression"):
+            for name in (*CATEGORICAL_NAMES, *CONTINUOUS_NAMES):
                 back = torch.flip(b[name], dims) if dims else b[name]
                 assert torch.equal(back.nan_to_num(-1.0), a[name].nan_to_num(-1.0)), name
             again = flipped[i]

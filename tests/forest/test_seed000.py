@@ -1,32 +1,30 @@
 import pytest
 import torch
 
-from spatialnet.forest.seed000 import Seed000Network, centre
-
-CLASSES = [4, 2, 3]
+from spatialnet.backbones.registry import build_backbone
+from spatialnet.config import BackboneConfig
+from spatialnet.errors import RecipeError
+from spatialnet.forest.seed000 import Seed000Network
 
 
 def tiny(**kwargs: object) -> Seed000Network:
     torch.manual_seed(0)
-    return Seed000Network(16, CLASSES, 5, width=8, decoder_width=16, attention_reduction=4, **kwargs)  # type: ignore[arg-type]
+    return Seed000Network(16, width=8, decoder_width=16, attention_reduction=4, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("size", [45, 32])
 def test_output_shapes(size: int) -> None:
-    model = tiny()
-    out = model(torch.randn(2, 16, size, size))
-    assert [t.shape for t in out["classification"]] == [(2, k, size, size) for k in CLASSES]
-    assert out["regression"].shape == (2, 5, size, size)
-    picked = centre(out)
-    assert [t.shape for t in picked["classification"]] == [(2, k) for k in CLASSES]
-    assert picked["regression"].shape == (2, 5)
-    torch.testing.assert_close(picked["regression"], out["regression"][:, :, size // 2, size // 2])
-    assert Seed000Network.centre(out)["regression"].shape == (2, 5)
+    out = tiny()(torch.randn(2, 16, size, size))
+    assert set(out.maps) == {"classification", "regression"}
+    assert all(m.shape == (2, 8, size, size) for m in out.maps.values())
+    bottleneck = {45: 12, 32: 8}[size]  # H/4 rounded up (stride-2 stage, then ceil-mode pooling)
+    assert out.grid == (bottleneck, bottleneck)
+    assert out.tokens.shape == (2, bottleneck * bottleneck, 32) and out.pooled.shape == (2, 32)
+    assert out.pixel_map("regression") is out.maps["regression"]
 
 
 def test_encoder_resolutions() -> None:
-    model = tiny()
-    features, skips = model.forward_features(torch.randn(1, 16, 45, 45))
+    features, skips = tiny().forward_features(torch.randn(1, 16, 45, 45))
     assert [s.shape[-1] for s in skips] == [45, 23]  # ASPP runs at 23x23 (>= 16, spec pitfall)
     assert features.shape == (1, 32, 12, 12)
 
@@ -37,28 +35,40 @@ def test_ablation_flags_build_and_run(flag: str) -> None:
     model = tiny(**{flag: False})
     assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in full.parameters())
     out = model(torch.randn(2, 16, 32, 32))
-    assert [t.shape for t in out["classification"]] == [(2, k, 32, 32) for k in CLASSES]
-    assert out["regression"].shape == (2, 5, 32, 32)
+    assert out.maps["classification"].shape == (2, 8, 32, 32)
 
 
 def test_gradients_finite_and_parameter_count() -> None:
     model = tiny()
     out = model(torch.randn(2, 16, 32, 32))
-    loss = sum(t.mean() for t in out["classification"]) + out["regression"].square().mean()
+    loss = out.maps["classification"].mean() + out.maps["regression"].square().mean()
     loss.backward()
     params = list(model.parameters())
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in params)
     count = sum(p.numel() for p in params)
-    print(f"Seed000Network tiny (16 bands, width 8) parameters: {count}")
     assert 10_000 < count < 200_000
+    shared = model.last_shared_parameter()
+    assert any(shared is p for p in model.attention.parameters())
 
 
 def test_single_family_and_bad_input() -> None:
-    model = Seed000Network(16, [], 3, width=8, decoder_width=16)
+    model = Seed000Network(16, families=["regression"], width=8, decoder_width=16)
     out = model(torch.randn(1, 16, 20, 20))
-    assert out["classification"] == [] and out["regression"].shape == (1, 3, 20, 20)
-    assert model.classification_decoder is None
-    cls_only = Seed000Network(16, [2], 0, width=8, decoder_width=16)
-    assert cls_only(torch.randn(1, 16, 20, 20))["regression"].shape == (1, 0, 20, 20)
+    assert set(out.maps) == {"regression"} and model.map_channels == {"regression": 8}
+    with pytest.raises(ValueError, match="families"):
+        Seed000Network(16, families=["segmentation"])
     with pytest.raises(ValueError, match=r"expected input \(B, 16, H, W\)"):
         model(torch.randn(1, 15, 20, 20))
+
+
+def test_registered_as_backbone_with_checked_options() -> None:
+    config = BackboneConfig(
+        type="seed000", in_chans=12, img_size=21, options={"width": 8, "decoder_width": 8}
+    )
+    backbone = build_backbone(config)
+    assert isinstance(backbone, Seed000Network) and backbone.config is config
+    assert backbone(torch.randn(1, 12, 21, 21)).maps["classification"].shape == (1, 8, 21, 21)
+    with pytest.raises(RecipeError, match="backbone.options.depth"):
+        build_backbone(BackboneConfig(type="seed000", options={"depth": 3}))
+    with pytest.raises(RecipeError, match="'backbone.type' is 'resnet'"):
+        build_backbone(BackboneConfig(type="resnet"))

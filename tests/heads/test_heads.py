@@ -50,6 +50,22 @@ EXAMPLES = {
         lambda: torch.rand(B, 2, 32, 32),
         (B, 2, 32, 32),
     ),
+    # per-pixel forest heads read the 4×4 token grid: centre-pixel targets, and dense targets with gaps
+    "pixel_classification": (
+        {
+            "num_classes": 3,
+            "hidden_dim": 6,
+            "class_weighting": "median_frequency",
+            "class_frequencies": [5, 1, 2],
+        },
+        lambda: torch.tensor([0, 2, -100]),
+        (B, 3, 4, 4),
+    ),
+    "pixel_regression": (
+        {"loss": "mae", "scale": 35.5},
+        lambda: torch.rand(B, 32, 32).masked_fill(torch.rand(B, 32, 32) < 0.3, float("nan")),
+        (B, 1, 4, 4),
+    ),
     # three questions over three images (the last has none): one row of 9 answer logits each
     "vqa": (
         {"hidden_size": 16, "layers": 1, "attention_heads": 2, "fusion_layers": 1, "count_weight": 0.5},

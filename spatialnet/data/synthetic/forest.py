@@ -58,6 +58,10 @@ WINDOW_HALF_PX = 22  # labels only where the 45x45 window is all data
 HALO = WINDOW_HALF_PX + 1
 OPEN_LAND_FRACTION = 0.08
 HOLDOUT_FRACTION = 120 / 744  # the real table's holdout share
+# The embedded default (synth, quickstart): 1536 x 1536 px of 64 px stands gives ~460 stands,
+# ~74 of them holdout: enough stands that a model must learn forest structure rather than
+# memorise stands, and test metrics average over many (~30 s, 740 MB at 128 bands).
+DEFAULT_FOREST_SIZE = 1536
 BLOCK_VALUES = 1 << 21  # values in one block of rows x bands; peak heap ~170 MB whatever the size
 MAP_ORIGIN = (392000.0, 6855000.0)  # UTM 35N easting, northing of the upper-left pixel
 LABEL_BAND_NAMES = (
@@ -243,16 +247,34 @@ def _draw_stands(seed: int, layout: _Layout, counts: np.ndarray) -> tuple[np.nda
     return open_land, stands
 
 
-def _cell_spectra(
-    seed: int, stands: list[Stand | None], bands: int, spectra: Path | None
-) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """Per cell: canopy and ground shapes on the output grid, and canopy cover; plus the source."""
+@dataclass(frozen=True)
+class _CellOptics:
+    """Per cell: canopy and ground spectra on the output grid, and how the canopy shows in the image.
+
+    Stand structure shows the way it does in airborne imagery: ``cover`` (the gap fraction)
+    grows with effective LAI and with stem density (young dense stands close their canopy);
+    ``texture`` (the contrast of the crown/gap pattern) grows with crown size, i.e. with DBH;
+    ``shade`` darkens tall stands, whose crowns cast longer shadows into the canopy.
+    """
+
+    source: str
+    canopy: np.ndarray
+    ground: np.ndarray
+    cover: np.ndarray
+    texture: np.ndarray
+    shade: np.ndarray
+
+
+def _cell_spectra(seed: int, stands: list[Stand | None], bands: int, spectra: Path | None) -> _CellOptics:
+    """Spectra and structure optics of every cell (open land: a bare shape, no texture or shade)."""
     rng = _rng(seed, SPECTRA_STREAM)
     library = load_library(rng, spectra)
     wl = sensor_wavelengths()[: len(library.endmember("pine"))]
     nir_weight = 1.0 / (1.0 + np.exp(-(wl - 0.715) / 0.015))
     canopy, ground = [], []
     cover = np.zeros(len(stands))
+    texture = np.full(len(stands), 0.1)
+    shade = np.ones(len(stands))
     for i, stand in enumerate(stands):
         if stand is None:
             shape = open_land_shape(rng)
@@ -265,15 +287,20 @@ def _cell_spectra(
             variant = pool[rng.integers(len(pool))]
             shape = 0.6 * library.endmember(name) + 0.4 * variant
             mix += stand.percent[s] / 100.0 * SPECIES_GAIN[name] * shape
-        mix *= 1.0 + 0.06 * (stand.eff_lai - 3.3) * nir_weight  # denser canopy, brighter NIR
+        mix *= 1.0 + 0.1 * (stand.eff_lai - 3.3) * nir_weight  # denser canopy, brighter NIR
         canopy.append(mix * rng.lognormal(0.0, 0.04))
-        ground.append(ground_shape(stand.fertility))
-        cover[i] = 1.0 - np.exp(-0.6 * stand.eff_lai)
-    return (
+        ground.append(ground_shape(stand.fertility, stand.soil))
+        closure = 0.75 + 0.25 * min(stand.stem_density / 3000.0, 1.0)
+        cover[i] = (1.0 - np.exp(-0.6 * stand.eff_lai)) * closure
+        texture[i] = 0.1 + 0.4 * min(stand.dbh / 30.0, 1.0)
+        shade[i] = 1.0 - 0.3 * min(stand.height / 28.0, 1.0)
+    return _CellOptics(
         library.source,
         to_sensor_grid(np.stack(canopy), bands),
         to_sensor_grid(np.stack(ground), bands),
         cover,
+        texture,
+        shade,
     )
 
 
@@ -329,7 +356,8 @@ def synthesize_forest(
     block = _block_rows(samples, bands)
     counts = _count_labelled(layout, block)
     open_land, stands = _draw_stands(seed, layout, counts)
-    source, canopy, ground, cover = _cell_spectra(seed, stands, bands, spectra)
+    optics = _cell_spectra(seed, stands, bands, spectra)
+    canopy, ground = optics.canopy, optics.ground
     table = np.zeros((layout.num_cells, LABEL_BANDS), dtype=np.int32)
     for i, stand in enumerate(stands):
         if stand is not None:
@@ -380,9 +408,9 @@ def synthesize_forest(
         rows = np.arange(r0, r1, dtype=np.float64)
         crowns = smooth_noise(rows, cols, 3.0, seed * 16 + NOISE_SALT)
         patches = smooth_noise(rows, cols, 24.0, seed * 16 + NOISE_SALT + 1)
-        local_cover = np.clip(cover[cells] + 0.3 * crowns, 0.0, 1.0)[..., None]
+        local_cover = np.clip(optics.cover[cells] + optics.texture[cells] * crowns, 0.0, 1.0)[..., None]
         refl = local_cover * canopy[cells] + (1.0 - local_cover) * ground[cells]
-        refl *= (REFLECTANCE_GAIN * (1.0 + 0.08 * patches + 0.05 * crowns))[..., None]
+        refl *= (REFLECTANCE_GAIN * optics.shade[cells] * (1.0 + 0.08 * patches + 0.05 * crowns))[..., None]
         rng = _rng(seed, PIXEL_STREAM, r0)
         refl *= 1.0 + rng.normal(0.0, 0.01, size=refl.shape)
         refl += rng.normal(0.0, 0.002, size=refl.shape) * noisy
@@ -407,7 +435,7 @@ def synthesize_forest(
         lines=lines,
         samples=samples,
         bands=bands,
-        spectra_source=source,
+        spectra_source=optics.source,
         num_stands=len(kept),
         labelled_pixels=int(labelled.sum()),
         nodata_pixels=nodata,

@@ -112,14 +112,22 @@ def load_library(rng: np.random.Generator, path: Path | None = REAL_SPECTRA) -> 
     return SpectralLibrary("parametric", _parametric_pools(rng))
 
 
-def ground_shape(fertility: int) -> np.ndarray:
-    """Forest floor under the canopy: herbs on rich sites, pale lichen and heath on poor ones."""
+PEAT_DARKENING = 0.65  # wet peat and Sphagnum reflect about a third less than mineral-soil heath
+
+
+def ground_shape(fertility: int, soil: int = 1) -> np.ndarray:
+    """Forest floor under the canopy: herbs on rich sites, pale lichen and heath on poor ones.
+
+    Organic soils (``soil`` 2) carry wet, dark peat moss: the shape keeps its norm-1 form scaled by
+    :data:`PEAT_DARKENING`, so the floor seen through canopy gaps tells peat from mineral soil.
+    """
     wl = sensor_wavelengths()[:CLEAN_BANDS]
     poor = (fertility - 1) / 5.0  # 0 herb-rich .. 1 barren
     herbs = parametric_shape(wl, 0.30, 0.05, 0.712, 0.03)
     lichen = 0.12 + 0.25 * (wl - 0.40) + 0.05 * (wl > 0.70)  # bright, flat, weak red edge
     shape = (1.0 - poor) * herbs + poor * lichen
-    return np.asarray(shape / np.linalg.norm(shape))
+    darkening = PEAT_DARKENING if soil == 2 else 1.0
+    return np.asarray(darkening * shape / np.linalg.norm(shape))
 
 
 def open_land_shape(wl_rng: np.random.Generator) -> np.ndarray:

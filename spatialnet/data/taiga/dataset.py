@@ -40,9 +40,12 @@ from torch.utils.data import Dataset
 
 from spatialnet.data.taiga.envi import EnviImage, open_envi
 from spatialnet.data.taiga.labels import (
+    CATEGORICAL,
     CATEGORICAL_NAMES,
+    CONTINUOUS,
     CONTINUOUS_NAMES,
     IGNORE_INDEX,
+    NUM_LABEL_BANDS,
     ClassMap,
     ContinuousScaling,
     decode_targets,
@@ -224,9 +227,9 @@ class TaigaWindows(Dataset[dict[str, Any]]):
             ``split_seed``, ``window``, ``block``, ``val_fraction``).
 
     Items: ``image`` float32 (bands, P, P); ``fertility``/``soil``/``species`` int64 (scalar or
-    (P, P), ``IGNORE_INDEX`` where unlabelled); ``regression`` float32 (10,) or (10, P, P) in
-    :data:`CONTINUOUS_NAMES` order, p98-normalised, NaN where missing; ``stand_id`` int64 (the
-    centre's); ``centre`` int64 (2,) = (row, col).
+    (P, P), ``IGNORE_INDEX`` where unlabelled); one float32 key per continuous variable of
+    :data:`CONTINUOUS_NAMES` (scalar or (P, P), p98-normalised, NaN where missing); ``stand_id``
+    int64 (the centre's); ``centre`` int64 (2,) = (row, col).
     """
 
     def __init__(
@@ -329,8 +332,54 @@ class TaigaWindows(Dataset[dict[str, Any]]):
         }
         for name in CATEGORICAL_NAMES:
             item[name] = torch.from_numpy(np.array(targets[name], dtype=np.int64))
-        regression = targets["regression"].astype(np.float32)
-        if self.dense:
-            regression = regression.transpose(2, 0, 1)
-        item["regression"] = torch.from_numpy(np.array(regression, dtype=np.float32))
+        regression = targets["regression"]
+        for column, name in enumerate(CONTINUOUS_NAMES):
+            item[name] = torch.from_numpy(np.array(regression[..., column], dtype=np.float32))
         return item
+
+    def fitted_state(self) -> dict[str, Any]:
+        """The training-side preprocessing, stored with checkpoints (see :class:`TaigaPreprocessing`)."""
+        return self.preprocessing.to_dict()
+
+    def centre_targets(self) -> dict[str, npt.NDArray[Any]]:
+        """Every centre's encoded targets, read from the label raster alone (not the cube).
+
+        Class indices and normalised values, one array per variable name in split order, and
+        ``stand_id``.
+        """
+        view = self.labels.memmap()
+        pixels = [np.asarray(view[r, c]) for r, c in self.centres.tolist()]
+        raw = np.stack(pixels).reshape(-1, NUM_LABEL_BANDS)
+        targets = self.targets(raw, mask_stands=False)
+        out: dict[str, npt.NDArray[Any]] = {name: targets[name] for name in CATEGORICAL_NAMES}
+        out.update({name: targets["regression"][:, i] for i, name in enumerate(CONTINUOUS_NAMES)})
+        out["stand_id"] = raw[:, -1].astype(np.int64)
+        return out
+
+    def class_counts(self) -> dict[str, list[int]]:
+        """Per categorical variable, how many of this split's centres fall in each kept class."""
+        targets = self.centre_targets()
+        counts: dict[str, list[int]] = {}
+        for name in CATEGORICAL_NAMES:
+            encoded = targets[name][targets[name] != IGNORE_INDEX]
+            counts[name] = np.bincount(encoded, minlength=self.class_maps[name].num_classes).tolist()
+        return counts
+
+    def head_settings(self) -> dict[str, dict[str, Any]]:
+        """What heads learn from this data, by target key: classes and their counts; scales and units.
+
+        The trainer fills these into the recipe's head entries that leave them out, so a
+        checkpoint's recipe records them (physical units and class names come back with it).
+        """
+        counts = self.class_counts()
+        settings: dict[str, dict[str, Any]] = {}
+        for variable in CATEGORICAL:
+            codes = self.class_maps[variable.name].codes
+            settings[variable.name] = {
+                "num_classes": len(codes),
+                "class_names": [f"{code} {variable.classes.get(code, '')}".strip() for code in codes],
+                "class_frequencies": [float(n) for n in counts[variable.name]],
+            }
+        for continuous in CONTINUOUS:
+            settings[continuous.name] = {"scale": self.scaling.p98[continuous.name], "unit": continuous.unit}
+        return settings

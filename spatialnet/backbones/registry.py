@@ -1,0 +1,73 @@
+"""Backbone registry: ``backbone.type`` in a recipe names the encoder a model is built on.
+
+A backbone maps an image batch to a :class:`BackboneOutput` and names the parameter GradNorm
+measures gradients on. The ViT is the default; the hyperspectral forest networks of seed 000
+register themselves from :mod:`spatialnet.forest` with a dataclass for ``backbone.options``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from torch import Tensor, nn
+
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.config import BackboneConfig, from_dict
+from spatialnet.errors import RecipeError
+
+
+class Backbone(nn.Module):
+    """What a model needs from its encoder, whatever its kind.
+
+    ``embed_dim`` is the width of ``pooled`` and of the tokens; ``map_channels`` the channels of
+    each per-pixel feature map in ``BackboneOutput.maps`` (empty for a ViT).
+    """
+
+    config: BackboneConfig
+    embed_dim: int
+    map_channels: dict[str, int]
+
+    def forward(self, images: Tensor) -> BackboneOutput:  # noqa: D102
+        raise NotImplementedError
+
+    def last_shared_parameter(self) -> Tensor:
+        """The parameter of the last shared layer (GradNorm's W)."""
+        raise NotImplementedError
+
+
+@dataclasses.dataclass
+class NoOptions:
+    """Backbones configured by the ``backbone`` fields alone take no ``options``."""
+
+
+BackboneFactory = Callable[[BackboneConfig, Any], Backbone]
+F = TypeVar("F", bound=BackboneFactory)
+BACKBONES: dict[str, tuple[BackboneFactory, type[Any]]] = {}
+
+
+def register_backbone(name: str, options: type[Any] = NoOptions) -> Callable[[F], F]:
+    """Register a backbone factory ``(config, options) -> Backbone`` under ``name``."""
+
+    def decorate(factory: F) -> F:
+        if name in BACKBONES:
+            raise ValueError(f"backbone type '{name}' is registered twice")
+        BACKBONES[name] = (factory, options)
+        return factory
+
+    return decorate
+
+
+def build_backbone(config: BackboneConfig, source: str = "recipe") -> Backbone:
+    """The backbone ``config.type`` with its ``options`` validated against the type's dataclass."""
+    import spatialnet.backbones.vit  # noqa: F401  (registers "vit")
+    import spatialnet.forest  # noqa: F401  (registers the forest networks)
+
+    if config.type not in BACKBONES:
+        raise RecipeError(
+            f"{source}: 'backbone.type' is {config.type!r}; expected one of: {', '.join(sorted(BACKBONES))}"
+        )
+    factory, options_class = BACKBONES[config.type]
+    options = from_dict(options_class, config.options, source, "backbone.options.")
+    return factory(config, options)

@@ -58,10 +58,10 @@ from spatialnet.data.taiga.split import (
     VAL_FRACTION,
     WINDOW,
     TaigaSplit,
-    fit_label_rules,
     make_split,
     resolve_taiga_root,
     stand_sets,
+    training_label_rules,
     valid_pixels,
 )
 from spatialnet.data.transforms import item_seed
@@ -181,12 +181,12 @@ def fit_preprocessing(
 
     ``train_split``: the (N, 2) train centres (or a :class:`TaigaSplit`, whose ``train`` is used).
     """
-    folder, cube, labels = _open(root)
+    folder, cube, _ = _open(root)
     centres = np.asarray(train_split.train if isinstance(train_split, TaigaSplit) else train_split)
     centres = centres.astype(np.int64).reshape(-1, 2)
     if len(centres) == 0:
         raise DataError(f"{folder}: the train split is empty, nothing to fit the band statistics on")
-    class_maps, scaling = fit_label_rules(labels, stand_sets(folder).training)
+    class_maps, scaling = training_label_rules(folder)
     subset = _band_subset(bands, cube)
     if len(centres) > max_stat_pixels:
         pick = np.sort(np.random.default_rng(seed).choice(len(centres), max_stat_pixels, replace=False))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,27 @@ def fit_label_rules(
     stacked = {name: np.concatenate(parts) for name, parts in values.items()}
     scaling = ContinuousScaling.fit(stacked, np.concatenate(ids), training_stands, percentile)
     return maps, scaling
+
+
+def training_label_rules(folder: Path) -> tuple[dict[str, ClassMap], ContinuousScaling]:
+    """:func:`fit_label_rules` on a TAIGA folder's training stands, once per process and file version.
+
+    The split and the preprocessing both need them, and on the real ~9 GB label raster one pass
+    takes minutes; the cache key includes the label file's and stand table's size and mtime.
+    """
+    versions = tuple(
+        (stat.st_mtime_ns, stat.st_size)
+        for stat in (path.stat() for path in (folder / LABEL_NAME, folder / STANDS_CSV))
+    )
+    return _training_label_rules(str(folder), versions)
+
+
+@lru_cache(maxsize=4)
+def _training_label_rules(
+    folder: str, versions: tuple[tuple[int, int], ...]
+) -> tuple[dict[str, ClassMap], ContinuousScaling]:
+    labels = open_envi(Path(folder) / f"{LABEL_NAME}.hdr")
+    return fit_label_rules(labels, stand_sets(folder).training)
 
 
 def valid_pixels(raw_labels: npt.NDArray[Any], class_maps: dict[str, ClassMap]) -> BoolArray:
@@ -293,7 +315,7 @@ def make_split(
     cube = open_envi(folder / f"{CUBE_NAME}.hdr")
     sets = stand_sets(folder)
     if class_maps is None:
-        class_maps, _ = fit_label_rules(labels, sets.training)
+        class_maps, _ = training_label_rules(folder)
     valid, stand_id = valid_centre_mask(labels, cube, class_maps, window)
     return block_split(
         stand_id,

@@ -1,6 +1,6 @@
 """TAIGA forest models on the CPU: parameters, FLOPs per window, training and inference windows/s.
 
-Each recipe (seed-000 CNN, Pham 3D-CNN, ViT, and their CPU-sized variants) is built with the real
+Each recipe (seed-000 CNN, Pham 3D-CNN, ViT, their CPU-sized variants, a U-Net) is built with the real
 TAIGA class counts (fertility 4, soil 2, species 3) and uniform class frequencies, and fed random
 seeded windows (B, bands, P, P) with random targets: labels and [0, 1] values of shape (B,), or
 (B, P, P) where the recipe trains on dense targets. A training step is zero_grad, the backward of
@@ -27,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from spatialnet.config import Recipe, load_recipe
 from spatialnet.model import SpatialNet
 
-RECIPES = ["taiga", "taiga-pham", "taiga-vit", "taiga-tiny", "taiga-vit-tiny"]
+RECIPES = ["taiga", "taiga-pham", "taiga-vit", "taiga-tiny", "taiga-vit-tiny", "taiga-unet-tiny"]
 CLASSES = {"fertility": 4, "soil": 2, "species": 3}  # the TAIGA class counts (normally from the data)
 
 

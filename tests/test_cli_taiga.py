@@ -143,6 +143,7 @@ def test_baseline_table(forest_run, tmp_path):
             "fixed",
         ),
         ("taiga-tiny", {"options": {"width": 8, "decoder_width": 8, "dilations": [1, 2]}}, "gradnorm"),
+        ("taiga-unet-tiny", {"options": {"out_indices": [0, 1], "decoder_width": 8}}, "uncertainty"),
     ],
 )
 def test_every_forest_backbone_and_balancing_trains(recipe_name, backbone, balancing, forest, tmp_path):

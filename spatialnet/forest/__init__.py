@@ -1,6 +1,6 @@
-"""Hyperspectral forest-mapping backbones: the seed-000 multitask CNN and the TAIGA (Pham) 3D-CNN baseline.
+"""Hyperspectral forest-mapping backbones: the seed-000 multitask CNN, the TAIGA (Pham) 3D-CNN, a U-Net.
 
-Importing this package registers both as ``backbone.type`` ``seed000`` and ``pham``.
+Importing this package registers them as ``backbone.type`` ``seed000``, ``pham`` and ``unet``.
 """
 
 from spatialnet.forest.blocks import (
@@ -12,6 +12,7 @@ from spatialnet.forest.blocks import (
 )
 from spatialnet.forest.pham import PhamNetwork
 from spatialnet.forest.seed000 import FAMILIES, Seed000Network
+from spatialnet.forest.unet import UNetBackbone
 
 __all__ = [
     "FAMILIES",
@@ -22,4 +23,5 @@ __all__ = [
     "ResidualBlock",
     "Seed000Network",
     "SpectralSpatialAttention",
+    "UNetBackbone",
 ]

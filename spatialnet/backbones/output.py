@@ -27,6 +27,19 @@ class BackboneOutput:
     patch_size: int
     maps: dict[str, Tensor] = field(default_factory=dict)
 
+    @classmethod
+    def from_feature_map(cls, features: Tensor, input_height: int, maps: dict[str, Tensor]) -> BackboneOutput:
+        """The output of a CNN: its deepest (B, C, h, w) features as tokens and their mean as ``pooled``."""
+        batch, dim, rows, cols = features.shape
+        return cls(
+            tokens=features.flatten(2).transpose(1, 2),
+            prefix=features.new_zeros((batch, 0, dim)),
+            pooled=features.mean(dim=(2, 3)),
+            grid=(rows, cols),
+            patch_size=max(1, input_height // rows),
+            maps=maps,
+        )
+
     def pixel_map(self, family: str) -> Tensor:
         """The feature map a per-pixel head of ``family`` reads (B, C, h, w).
 

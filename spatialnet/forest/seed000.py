@@ -186,15 +186,8 @@ class Seed000Network(Backbone):
         """Encode, then decode one (B, width, H, W) map per task family."""
         size = (x.shape[-2], x.shape[-1])
         features, skips = self.forward_features(x)
-        batch, dim, rows, cols = features.shape
-        return BackboneOutput(
-            tokens=features.flatten(2).transpose(1, 2),
-            prefix=features.new_zeros((batch, 0, dim)),
-            pooled=features.mean(dim=(2, 3)),
-            grid=(rows, cols),
-            patch_size=max(1, size[0] // rows),
-            maps={family: decoder(features, skips, size) for family, decoder in self.decoders.items()},
-        )
+        maps = {family: decoder(features, skips, size) for family, decoder in self.decoders.items()}
+        return BackboneOutput.from_feature_map(features, size[0], maps)
 
     def last_shared_parameter(self) -> torch.Tensor:
         """The last weight matrix of the shared encoder (before the decoders split by family)."""

@@ -78,16 +78,7 @@ class UNetBackbone(Backbone):
             y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
             y = block(torch.cat([y, skip], dim=1))
         y = self.refine(F.interpolate(y, size=x.shape[-2:], mode="bilinear", align_corners=False))
-        deepest = features[-1]
-        batch, dim, rows, cols = deepest.shape
-        return BackboneOutput(
-            tokens=deepest.flatten(2).transpose(1, 2),
-            prefix=deepest.new_zeros((batch, 0, dim)),
-            pooled=deepest.mean(dim=(2, 3)),
-            grid=(rows, cols),
-            patch_size=max(1, x.shape[-2] // rows),
-            maps={"shared": y},
-        )
+        return BackboneOutput.from_feature_map(features[-1], x.shape[-2], {"shared": y})
 
     def last_shared_parameter(self) -> torch.Tensor:
         """The last conv weight of the shared decoder (every head reads its output)."""

@@ -160,3 +160,13 @@ def test_every_forest_backbone_and_balancing_trains(recipe_name, backbone, balan
     assert set(weights) == {*CATEGORICAL_NAMES, *CONTINUOUS_NAMES}
     if balancing == "gradnorm":  # the 13 task weights moved and still sum to the task count
         assert sum(weights.values()) == pytest.approx(13.0, rel=1e-4) and len(set(weights.values())) > 1
+
+
+def test_band_count_mismatch_is_refused_before_training(forest, tmp_path, capsys):
+    recipe = tiny_recipe("taiga-tiny", str(forest))
+    recipe["backbone"]["in_chans"] = 110  # the data gives 24 bands
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    assert main(["train", str(path), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert "gives 24 bands per image" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "last").exists()

@@ -151,6 +151,12 @@ class Trainer:
         for split, dataset in ((data.train_split, train_set), (data.val_split, val_set)):
             if len(dataset) == 0:  # type: ignore[arg-type]
                 raise DataError(f"{data.root}: the '{split}' split of {data.dataset} has no samples")
+        bands = int(val_set[0]["image"].shape[0])
+        if bands != self.recipe.backbone.in_chans:
+            raise RecipeError(
+                f"{data.root}: the data gives {bands} bands per image (data.bands / the files) but "
+                f"'backbone.in_chans' is {self.recipe.backbone.in_chans}; make them agree"
+            )
         return train_set, val_set, state
 
     def _check_resumable(self, last: Path) -> None:

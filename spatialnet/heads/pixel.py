@@ -64,6 +64,17 @@ def _is_dense(target: Tensor) -> bool:
     return target.ndim >= 3
 
 
+def at_targets(maps: Tensor, target: Tensor) -> Tensor:
+    """Low-resolution (B, C, h, w) outputs at the positions ``target`` labels.
+
+    The window centre (B, C) for centre targets (B,); the whole map upsampled to (B, C, H, W) for
+    dense targets (B, H, W).
+    """
+    if _is_dense(target):
+        return to_input_size(maps, (target.shape[-2], target.shape[-1]))
+    return centre_values(maps)
+
+
 class PixelHead(TaskHead):
     """What both per-pixel heads share: scoring at the window centre, grouped by stand."""
 
@@ -107,11 +118,7 @@ class PixelClassificationHead(PixelHead):
 
     def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
         target = batch[self.target_key]
-        if _is_dense(target):
-            logits = to_input_size(output, (target.shape[-2], target.shape[-1]))
-        else:
-            logits = centre_values(output)
-        return classification_loss(logits, target, self.config)
+        return classification_loss(at_targets(output, target), target, self.config)
 
     def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
         """Class probabilities (B, K) at the window centre."""
@@ -119,7 +126,7 @@ class PixelClassificationHead(PixelHead):
 
     def predict_map(self, features: BackboneOutput, size: tuple[int, int]) -> Tensor:
         """Class probabilities (B, K, H, W) over the whole window."""
-        return torch.softmax(to_input_size(self.mlp(features.pixel_map(self.config.family)), size), dim=1)
+        return torch.softmax(to_input_size(self.forward(features, {}), size), dim=1)
 
 
 @dataclasses.dataclass
@@ -153,11 +160,7 @@ class PixelRegressionHead(PixelHead):
 
     def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
         target = batch[self.target_key]
-        if _is_dense(target):
-            pred = to_input_size(output, (target.shape[-2], target.shape[-1]))[:, 0]
-        else:
-            pred = centre_values(output)[:, 0]
-        return regression_loss(pred, target, self.config.loss)
+        return regression_loss(at_targets(output, target)[:, 0], target, self.config.loss)
 
     def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
         """Values (B,) at the window centre, in physical units."""
@@ -165,5 +168,5 @@ class PixelRegressionHead(PixelHead):
 
     def predict_map(self, features: BackboneOutput, size: tuple[int, int]) -> Tensor:
         """Values (B, H, W) over the whole window, in physical units."""
-        values = to_input_size(self.mlp(features.pixel_map(self.config.family)), size)
+        values = to_input_size(self.forward(features, {}), size)
         return values[:, 0] * self.config.scale

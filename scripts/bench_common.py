@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -35,3 +37,11 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(),
     }
+
+
+def write_report(report: dict[str, Any], out: Path) -> None:
+    """Write the report as indented JSON to ``out`` (creating its folder) and print it."""
+    text = json.dumps(report, indent=2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+    print(text)

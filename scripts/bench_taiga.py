@@ -15,12 +15,11 @@ counted by ``torch.utils.flop_counter.FlopCounterMode``, which counts matmul/con
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
-from bench_common import machine, median, trial_seconds
+from bench_common import machine, median, trial_seconds, write_report
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -119,10 +118,7 @@ def main() -> None:
         "infer_batch": args.infer_batch,
         "models": {r: measure(r, args.train_batch, args.infer_batch, args.trials) for r in args.recipes},
     }
-    text = json.dumps(report, indent=2)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
-    print(text)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

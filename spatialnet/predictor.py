@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ from spatialnet.model import SpatialNet
 from spatialnet.training.checkpoint import read_data_state
 from spatialnet.training.trainer import load_run
 
+if TYPE_CHECKING:
+    from spatialnet.data.taiga.dataset import TaigaPreprocessing
+
 
 @dataclass
 class Predictor:
@@ -29,12 +32,13 @@ class Predictor:
     model: SpatialNet
     recipe: Recipe
     data_state: dict[str, Any] | None = None  # preprocessing fitted on the training split (TAIGA)
+    checkpoint: Path | None = None  # the folder the weights came from
 
     @classmethod
     def from_run(cls, run_dir: Path, device: str = "auto") -> Predictor:
         """Load a run folder (its best checkpoint) or a checkpoint folder."""
         model, recipe, _, folder = load_run(run_dir, device)
-        return cls(model, recipe, read_data_state(folder))
+        return cls(model, recipe, read_data_state(folder), folder)
 
     @property
     def device(self) -> torch.device:  # noqa: D102
@@ -89,7 +93,28 @@ class Predictor:
         """Predictions of every head for one image file (any size; resized), answering ``question``."""
         return self.predict_array(self.load(image_path), top_k, question)
 
+    def forest_preprocessing(self) -> TaigaPreprocessing:
+        """The hyperspectral preprocessing stored with the checkpoint (DataError for other models)."""
+        from spatialnet.data.taiga.dataset import TaigaPreprocessing
+
+        if self.data_state is None:
+            raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
+        return TaigaPreprocessing.from_dict(self.data_state)
+
     @torch.no_grad()
+    def predict_windows(self, windows: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every head's centre prediction for a (B, bands, P, P) batch of normalised windows, on the CPU.
+
+        A batch of one is run as a batch of two (the window twice): oneDNN convolutions take
+        another kernel for a single image, whose rounding differs more, so ``predict --pixel`` then
+        agrees with ``map`` (windows in batches) to the last bit nearly always, and to < 1e-6
+        relative otherwise (kernels also vary with batch size and thread count).
+        """
+        single = windows.shape[0] == 1
+        batch = windows.expand(2, -1, -1, -1) if single else windows
+        outputs = self.model.predict({"image": batch.to(self.device)})
+        return {name: value[:1].cpu() if single else value.cpu() for name, value in outputs.items()}
+
     def predict_pixel(self, cube_header: Path, row: int, col: int, top_k: int = 5) -> dict[str, Any]:
         """Forest predictions for the pixel (row, col) of a hyperspectral ENVI cube.
 
@@ -97,12 +122,9 @@ class Predictor:
         preprocessing stored in the checkpoint (band subset, reflectance scale, band statistics);
         continuous variables come back in physical units.
         """
-        from spatialnet.data.taiga.dataset import TaigaPreprocessing
         from spatialnet.data.taiga.envi import open_envi
 
-        if self.data_state is None:
-            raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
-        preprocessing = TaigaPreprocessing.from_dict(self.data_state)
+        preprocessing = self.forest_preprocessing()
         cube = open_envi(Path(cube_header))
         lines, samples, bands = cube.shape
         if max(preprocessing.bands) >= bands:
@@ -117,9 +139,10 @@ class Predictor:
                 f"window; expected rows {half}..{lines - half - 1} and cols {half}..{samples - half - 1}"
             )
         raw = cube.read_window(row - half, col - half, window, preprocessing.bands)
+        if cube.no_data(raw[half, half]):
+            raise DataError(f"{cube.path}: pixel ({row}, {col}) has no data (every band is the fill value)")
         image = torch.from_numpy(preprocessing.normalise_image(raw).transpose(2, 0, 1).copy())
-        outputs = self.model.predict({"image": image.unsqueeze(0).to(self.device)})
-        return self._summaries(outputs, top_k, None)
+        return self._summaries(self.predict_windows(image.unsqueeze(0)), top_k, None)
 
 
 MAX_QUESTION_CHARS = 1000  # far beyond any template; longer text is refused, not silently cut

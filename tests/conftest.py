@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from spatialnet.cli.main import main
+from spatialnet.config import load_recipe, to_dict
+from spatialnet.data.synthetic.forest import synthesize_forest
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -66,3 +70,36 @@ def tiny_recipe(tmp_path: Path, tiny_world: Path) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path
+
+
+FOREST_BANDS = 24  # bands of the tiny synthetic forest
+
+
+def tiny_forest_recipe(name: str, root: str, **backbone: object) -> dict:
+    """A CPU recipe from tasks/ shrunk for tests: 24 bands, 2 epochs, small batches."""
+    recipe = to_dict(load_recipe(name))
+    recipe["data"].update(root=root, bands=list(range(FOREST_BANDS)), block=5, num_workers=0)
+    recipe["backbone"].update(in_chans=FOREST_BANDS, **backbone)
+    recipe["train"].update(epochs=2, batch_size=16, eval_batch_size=64)
+    return recipe
+
+
+@pytest.fixture(scope="session")
+def forest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 256×256 synthetic TAIGA forest with 24 bands, generated once per session."""
+    out = tmp_path_factory.mktemp("forest")
+    synthesize_forest(out, seed=3, size=(256, 256), bands=FOREST_BANDS, stand_size=40.0, spectra=None)
+    return out
+
+
+@pytest.fixture(scope="session")
+def forest_run(tmp_path_factory: pytest.TempPathFactory, forest: Path) -> Path:
+    """taiga-tiny (width 8, 2 epochs) trained on ``forest``: a forest checkpoint for CLI tests."""
+    folder = tmp_path_factory.mktemp("taiga_run")
+    recipe = tiny_forest_recipe("taiga-tiny", str(forest))
+    recipe["backbone"]["options"].update(width=8, decoder_width=8)
+    path = folder / "taiga.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    run = folder / "run"
+    assert main(["train", str(path), "--out", str(run), "--no-progress"]) == 0
+    return run

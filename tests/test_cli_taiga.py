@@ -9,41 +9,10 @@ import pytest
 import yaml
 
 from spatialnet.cli.main import main
-from spatialnet.config import load_recipe, to_dict
-from spatialnet.data.synthetic.forest import CUBE_NAME, synthesize_forest
+from spatialnet.data.synthetic.forest import CUBE_NAME
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.predictor import Predictor
-from tests.conftest import REPO
-
-BANDS = 24
-
-
-def tiny_recipe(name: str, root: str, **backbone: object) -> dict:
-    """A CPU recipe from tasks/ shrunk for tests: 24 bands, 2 epochs, small batches."""
-    recipe = to_dict(load_recipe(name))
-    recipe["data"].update(root=root, bands=list(range(BANDS)), block=5, num_workers=0)
-    recipe["backbone"].update(in_chans=BANDS, **backbone)
-    recipe["train"].update(epochs=2, batch_size=16, eval_batch_size=64)
-    return recipe
-
-
-@pytest.fixture(scope="module")
-def forest(tmp_path_factory):
-    out = tmp_path_factory.mktemp("forest")
-    synthesize_forest(out, seed=3, size=(256, 256), bands=BANDS, stand_size=40.0, spectra=None)
-    return out
-
-
-@pytest.fixture(scope="module")
-def forest_run(tmp_path_factory, forest):
-    folder = tmp_path_factory.mktemp("taiga_run")
-    recipe = tiny_recipe("taiga-tiny", str(forest))
-    recipe["backbone"]["options"].update(width=8, decoder_width=8)
-    path = folder / "taiga.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    run = folder / "run"
-    assert main(["train", str(path), "--out", str(run), "--no-progress"]) == 0
-    return run
+from tests.conftest import FOREST_BANDS, REPO, tiny_forest_recipe
 
 
 def test_training_fills_data_settings_and_stores_the_preprocessing(forest_run):
@@ -53,7 +22,9 @@ def test_training_fills_data_settings_and_stores_the_preprocessing(forest_run):
     assert all(name.split()[0].isdigit() for name in fertility["class_names"])  # "3 mesic heath forest"
     assert config["heads"]["lai"]["unit"] == "m²/m²" and config["heads"]["lai"]["scale"] > 0
     state = json.loads((forest_run / "best" / "data_state.json").read_text())
-    assert state["bands"] == list(range(BANDS)) and set(state["scaling"]["p98"]) == set(CONTINUOUS_NAMES)
+    assert state["bands"] == list(range(FOREST_BANDS)) and set(state["scaling"]["p98"]) == set(
+        CONTINUOUS_NAMES
+    )
     assert state["scaling"]["p98"]["lai"] == config["heads"]["lai"]["scale"]
     history = json.loads((forest_run / "history.json").read_text())
     assert {"overall/loss", "fertility/accuracy", "lai/rmse", "lai/rmse_physical"} <= set(history[-1]["val"])
@@ -147,7 +118,7 @@ def test_baseline_table(forest_run, tmp_path):
     ],
 )
 def test_every_forest_backbone_and_balancing_trains(recipe_name, backbone, balancing, forest, tmp_path):
-    recipe = tiny_recipe(recipe_name, str(forest), **backbone)
+    recipe = tiny_forest_recipe(recipe_name, str(forest), **backbone)
     recipe["data"]["image_size"] = recipe["backbone"]["img_size"]
     recipe["loss"]["balancing"] = balancing
     recipe["train"]["epochs"] = 1
@@ -163,7 +134,7 @@ def test_every_forest_backbone_and_balancing_trains(recipe_name, backbone, balan
 
 
 def test_band_count_mismatch_is_refused_before_training(forest, tmp_path, capsys):
-    recipe = tiny_recipe("taiga-tiny", str(forest))
+    recipe = tiny_forest_recipe("taiga-tiny", str(forest))
     recipe["backbone"]["in_chans"] = 110  # the data gives 24 bands
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))

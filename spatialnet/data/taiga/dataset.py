@@ -103,13 +103,16 @@ class TaigaPreprocessing:
 
     def normalise_image(self, window: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
         """A raw (..., bands) int16 window to scaled float32 reflectance, per-band normalised."""
-        x = np.asarray(window, dtype=np.float32) / np.float32(self.reflectance_scale)
         if self.input_norm == "standardise":
             shift, div = np.asarray(self.band_mean), np.asarray(self.band_std)
         else:
             shift, div = np.asarray(self.band_min), np.asarray(self.band_max) - np.asarray(self.band_min)
         div = np.where(div > 0, div, 1.0)
-        return ((x - shift.astype(np.float32)) / div.astype(np.float32)).astype(np.float32)
+        x = np.array(window, dtype=np.float32)  # one copy, then in place: whole-scene blocks are large
+        x /= np.float32(self.reflectance_scale)
+        x -= shift.astype(np.float32)
+        x /= div.astype(np.float32)
+        return x
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

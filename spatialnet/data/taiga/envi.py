@@ -82,6 +82,18 @@ class EnviImage:
             self._memmap = image.open_memmap(interleave="source", writable=False)
         return self._memmap
 
+    def no_data(self, spectra: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+        """Which (..., bands) spectra are no-data: every band equals the header's ``data ignore value``.
+
+        Without that field, all-zero spectra are no-data (how mosaics fill the gaps between flight lines).
+        """
+        fill = self.ignore_value if self.ignore_value is not None else 0
+        return np.asarray((spectra == fill).all(axis=-1))
+
+    def release(self) -> None:
+        """Drop the memory map (re-created on next use): its touched pages leave resident memory."""
+        self._memmap = None
+
     def memmap(self) -> npt.NDArray[Any]:
         """A read-only (lines, samples, bands) view of the data file; indexing reads only what it touches."""
         return self._source().transpose(np.argsort(_DISK_AXES[self.interleave]))

@@ -1,0 +1,281 @@
+"""Whole-scene mapping on the CPU: peak memory vs scene size, throughput, exactness and resuming.
+
+Builds synthetic cubes of the requested sizes (default ~1 GiB and 4 GiB of int16, 128 bands, BSQ)
+by mirroring the synthetic TAIGA mosaic the run was trained on, then maps each with
+``spatialnet map`` in a fresh process that reports its own peak resident memory (VmHWM,
+and the same after loading the model, before mapping). For each cube: peak RSS, windows (output
+pixels) per second, cube pixels covered per second (× stride²), and that throughput's FLOP rate
+as a fraction of the machine's fp32 matmul peak
+(median of timed 2048² ``torch.mm``, same thread count) for the model's FLOPs per window
+(``FlopCounterMode``: 2·MAC of convs/matmuls). Then ``--check-pixels`` random mapped pixels are
+compared with ``Predictor.predict_pixel`` (classes equal; probabilities and values bit-identical,
+or how far apart), and on the smallest cube a map killed (SIGKILL) after its first finished strip
+is resumed and compared byte for byte with the uninterrupted one.
+
+    python scripts/bench_map.py --run runs/quickstart/forest --out runs/bench/map.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from bench_common import machine, median, trial_seconds, write_report
+from torch.utils.flop_counter import FlopCounterMode
+
+from spatialnet.data.taiga.envi import open_envi
+from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
+from spatialnet.heads.pixel import PixelClassificationConfig
+from spatialnet.mapping import MapSettings, map_scene
+from spatialnet.mapping.resume import DONE_FILE
+from spatialnet.predictor import Predictor
+from spatialnet.training.checkpoint import read_recipe, resolve_checkpoint
+
+GIB = 1 << 30
+RSS_LIMIT = 2 * GIB
+
+
+def mirrored_cube(source: Path, side: int, out_hdr: Path) -> Path:
+    """A side × side copy of the source cube's extent, mirrored at its edges, written band by band."""
+    cube = open_envi(source)
+    lines, samples, bands = cube.shape
+    data_path = out_hdr.with_suffix("")
+    rows = np.arange(side) % (2 * lines)
+    rows = np.where(rows < lines, rows, 2 * lines - 1 - rows)
+    cols = np.arange(side) % (2 * samples)
+    cols = np.where(cols < samples, cols, 2 * samples - 1 - cols)
+    view = cube.memmap()
+    with open(data_path, "wb") as data:
+        for band in range(bands):
+            plane = np.asarray(view[:, :, band])
+            data.write(np.ascontiguousarray(plane[rows][:, cols], dtype=cube.dtype).tobytes())
+    header = cube.path.read_text(encoding="utf-8")
+    for key, value in (("samples", side), ("lines", side), ("interleave", "bsq")):
+        header = "\n".join(
+            f"{key} = {value}" if line.split("=")[0].strip() == key else line for line in header.splitlines()
+        )
+    out_hdr.write_text(header + "\n", encoding="utf-8")
+    return out_hdr
+
+
+def matmul_peak_gflops(size: int = 2048, trials: int = 5) -> float:
+    """Measured fp32 matmul rate (GFLOP/s) of this process's threads: the machine's practical peak."""
+    a, b, out = torch.randn(size, size), torch.randn(size, size), torch.empty(size, size)
+
+    def step() -> None:
+        torch.mm(a, b, out=out)
+
+    seconds = median(trial_seconds(step, trials))
+    return 2 * size**3 / seconds / 1e9
+
+
+def flops_per_window(predictor: Predictor) -> int:
+    """Forward FLOPs (2·MAC) of ``predict`` on one window."""
+    recipe = predictor.recipe
+    window = torch.zeros(2, recipe.backbone.in_chans, recipe.data.image_size, recipe.data.image_size)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        predictor.model.predict({"image": window})
+    return int(counter.get_total_flops()) // 2
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory: VmHWM of its own address space.
+
+    Not ``ru_maxrss``: Linux carries the forking parent's peak over into a child's, which would
+    make every mapping process look as large as this (model-loaded) benchmark process.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child_map(args: argparse.Namespace) -> None:
+    """Run one map in this (fresh) process and print its summary with this process's peak RSS."""
+    predictor = Predictor.from_run(args.run, "cpu")
+    loaded = peak_rss_bytes()
+    settings = MapSettings(stride=args.stride, batch_size=args.batch_size)
+    summary = map_scene(predictor, args.child_image, args.child_out, settings, progress=False)
+    peak = peak_rss_bytes()
+    print(json.dumps({"summary": summary.__dict__, "peak_rss_bytes": peak, "loaded_rss_bytes": loaded}))
+
+
+def run_child(args: argparse.Namespace, image: Path, out: Path) -> dict[str, Any]:
+    """Map ``image`` into ``out`` in a new process; its summary and peak RSS."""
+    command = [sys.executable, __file__, "--child-image", str(image), "--child-out", str(out)]
+    command += ["--run", str(args.run), "--stride", str(args.stride), "--batch-size", str(args.batch_size)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def killed_and_resumed(args: argparse.Namespace, image: Path, out: Path) -> dict[str, Any]:
+    """Kill a map after its first finished strip, then resume it to the end."""
+    command = [sys.executable, "-m", "spatialnet", "map", str(args.run), "--image", str(image)]
+    command += ["--out", str(out), "--stride", str(args.stride), "--batch-size", str(args.batch_size)]
+    process = subprocess.Popen([*command, "--no-progress"], stdout=subprocess.DEVNULL)
+    done_file = out / DONE_FILE
+    while process.poll() is None:
+        if done_file.is_file() and any(done_file.read_bytes()):
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.wait()
+    finished = sum(done_file.read_bytes())
+    resumed = run_child(args, image, out)
+    return {
+        "killed": process.returncode == -signal.SIGKILL,
+        "strips_done_when_killed": finished,
+        "strips": resumed["summary"]["strips"],
+        "strips_reused": resumed["summary"]["strips_reused"],
+    }
+
+
+def same_files(a: Path, b: Path) -> bool:
+    """Every raster, header and quicklook of map ``a`` equals map ``b``'s, byte for byte."""
+    names = sorted(p.name for p in a.iterdir() if p.suffix in (".img", ".hdr", ".png"))
+    return bool(names) and all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+def matches_predict(predictor: Predictor, image: Path, out: Path, stride: int, count: int) -> dict[str, Any]:
+    """Compare ``count`` random mapped pixels with ``predict_pixel``, output by output.
+
+    Classes must be identical; probabilities and values are counted as bit-identical or not, with
+    the largest relative difference (oneDNN picks convolution kernels by batch size, so a window
+    in a batch of 256 and the same window alone may differ in the last bit).
+    """
+    valid = np.asarray(open_envi(out / "valid.hdr").memmap()[:, :, 0])
+    pixels = np.argwhere(valid == 1)
+    picks = pixels[np.random.default_rng(0).choice(len(pixels), min(count, len(pixels)), replace=False)]
+    outputs = identical = class_mismatches = 0
+    largest = 0.0
+    for i, j in picks.tolist():
+        result = predictor.predict_pixel(image, i * stride + stride // 2, j * stride + stride // 2, top_k=99)
+        for name in predictor.model.heads:
+            config = predictor.model.head(name).config
+            if isinstance(config, PixelClassificationConfig):
+                by_label = {item["label"]: item["probability"] for item in result[name]}
+                expected = np.asarray([by_label[label] for label in config.class_names or []], np.float32)
+                mapped = np.asarray(open_envi(out / f"{name}_probability.hdr").memmap()[i, j])
+                label = open_envi(out / f"{name}_class.hdr").memmap()[i, j, 0]
+                class_mismatches += int(label != expected.argmax() + 1)
+            else:
+                expected = np.asarray([result[name]["value"]], np.float32)
+                mapped = np.asarray(open_envi(out / f"{name}.hdr").memmap()[i, j])
+            outputs += 1
+            identical += int(np.array_equal(mapped, expected))
+            scale = np.maximum(np.abs(expected), 1e-6)
+            largest = max(largest, float((np.abs(mapped - expected) / scale).max()))
+    return {
+        "pixels_checked": len(picks),
+        "outputs_checked": outputs,
+        "bit_identical_outputs": identical,
+        "class_mismatches": class_mismatches,
+        "max_relative_difference": largest,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--run", type=Path, default=Path("runs/quickstart/forest"), help="a trained forest run"
+    )
+    parser.add_argument("--sizes-gib", type=float, nargs="+", default=[1.0, 4.0], help="cube sizes to map")
+    parser.add_argument(
+        "--stride", type=int, default=8, help="map every N-th pixel (8: a 4 GiB cube in minutes)"
+    )
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--check-pixels", type=int, default=200)
+    parser.add_argument("--workdir", type=Path, default=Path("runs/bench/map_work"))
+    parser.add_argument("--keep", action="store_true", help="keep the cubes and maps")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/map.json"))
+    parser.add_argument("--child-image", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_image is not None:
+        child_map(args)
+        return
+
+    recipe = read_recipe(resolve_checkpoint(args.run))
+    if recipe.data.root is None:
+        parser.error(f"{args.run}: its recipe names no data.root to build the cubes from")
+    source = resolve_taiga_root(recipe.data.root) / f"{CUBE_NAME}.hdr"
+    predictor = Predictor.from_run(args.run, "cpu")
+    flops = flops_per_window(predictor)
+    peak = matmul_peak_gflops()
+    bands = open_envi(source).shape[2]
+    work = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    cubes: list[dict[str, Any]] = []
+    try:
+        for gib in sorted(args.sizes_gib):
+            side = math.ceil(math.sqrt(gib * GIB / (bands * 2)))
+            image = mirrored_cube(source, side, work / f"cube_{side}.hdr")
+            result = run_child(args, image, work / f"map_{side}")
+            summary = result["summary"]
+            rate = summary["windows_per_second"]
+            entry: dict[str, Any] = {
+                "cube_bytes": open_envi(image).data_path.stat().st_size,
+                "cube_shape": [side, side, bands],
+                "map_shape": summary["shape"],
+                "windows": summary["windows"],
+                "seconds": summary["seconds"],
+                "windows_per_second": rate,
+                "cube_pixels_per_second": rate * args.stride**2,
+                "fraction_of_matmul_peak": rate * flops / (peak * 1e9),
+                "peak_rss_bytes": result["peak_rss_bytes"],
+                "rss_after_loading_model_bytes": result["loaded_rss_bytes"],
+            }
+            entry["matches_predict"] = matches_predict(
+                predictor, image, work / f"map_{side}", args.stride, args.check_pixels
+            )
+            if not cubes:
+                resumed = killed_and_resumed(args, image, work / f"resumed_{side}")
+                resumed["identical_to_uninterrupted"] = same_files(
+                    work / f"map_{side}", work / f"resumed_{side}"
+                )
+                entry["resume"] = resumed
+            cubes.append(entry)
+            print(json.dumps(entry), flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rss = [c["peak_rss_bytes"] for c in cubes]
+    report = {
+        "benchmark": "map",
+        "machine": machine(),
+        "run": str(args.run),
+        "model": recipe.name,
+        "stride": args.stride,
+        "batch_size": args.batch_size,
+        "flops_per_window": flops,
+        "matmul_peak_gflops": peak,
+        "cubes": cubes,
+        "peak_rss_max_bytes": max(rss),
+        "rss_within_2_gib": max(rss) <= RSS_LIMIT,
+        "rss_growth_largest_vs_smallest": rss[-1] / rss[0],
+        "classes_match_predict": all(c["matches_predict"]["class_mismatches"] == 0 for c in cubes),
+        "values_match_predict_to_1e-5": all(
+            c["matches_predict"]["max_relative_difference"] <= 1e-5 for c in cubes
+        ),
+        "resume_identical": bool(cubes and cubes[0]["resume"]["identical_to_uninterrupted"]),
+    }
+    write_report(report, args.out)
+
+
+if __name__ == "__main__":
+    main()

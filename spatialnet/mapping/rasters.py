@@ -1,0 +1,186 @@
+"""The map's output rasters: one ENVI file per layer, written strip by strip with positional writes.
+
+Layers follow the model's heads: per categorical variable a class map (``NAME_class``, uint8, an
+ENVI classification: 0 = no data, k + 1 = class k, with class names and colours) and its class
+probabilities (``NAME_probability``, float32, one band per class); per continuous variable its
+value in physical units (``NAME``, float32); and the validity mask (``valid``, uint8). Float
+layers hold NaN where there is no prediction.
+
+Data files are band-sequential and allocated at full size up front, so each strip is written in
+place (``os.pwrite``), never held in memory as a whole scene, and ``fsync``-ed before the strip is
+recorded as done (:mod:`spatialnet.mapping.resume`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import spectral.io.envi as spy_envi
+from matplotlib import colormaps
+
+from spatialnet.heads.pixel import PixelClassificationConfig, PixelRegressionConfig
+from spatialnet.model import SpatialNet
+
+VALID = "valid"
+NO_DATA_CLASS = 0
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One output raster: its name, kind (class | probability | value | valid) and bands."""
+
+    name: str
+    head: str
+    kind: str
+    band_names: tuple[str, ...]
+    dtype: str
+    unit: str = ""
+    class_names: tuple[str, ...] = field(default=())
+
+    @property
+    def header(self) -> str:
+        """File name of the ENVI header (the data file is the same name with ``.img``)."""
+        return f"{self.name}.hdr"
+
+    @property
+    def data_file(self) -> str:  # noqa: D102
+        return f"{self.name}.img"
+
+    @property
+    def fill(self) -> float:
+        """The value of pixels without a prediction."""
+        return NO_DATA_CLASS if self.kind in ("class", "valid") else float("nan")
+
+
+def output_layers(model: SpatialNet) -> list[Layer]:
+    """The layers a forest model's per-pixel heads map to, in head order, then the validity mask."""
+    layers: list[Layer] = []
+    for name in model.heads:
+        config = model.head(name).config
+        if isinstance(config, PixelRegressionConfig):
+            label = f"{name} ({config.unit})" if config.unit else name
+            layers.append(Layer(name, name, "value", (label,), "float32", unit=config.unit))
+        elif isinstance(config, PixelClassificationConfig):
+            classes = tuple(config.class_names or [str(i) for i in range(config.num_classes)])
+            layers.append(Layer(f"{name}_class", name, "class", (name,), "uint8", class_names=classes))
+            layers.append(Layer(f"{name}_probability", name, "probability", classes, "float32"))
+    layers.append(Layer(VALID, "", "valid", ("valid (1 = predicted)",), "uint8"))
+    return layers
+
+
+def class_colours(count: int) -> npt.NDArray[np.uint8]:
+    """(count, 3) distinct RGB colours for classes 0..count-1 (tab10, then tab20)."""
+    cmap = colormaps["tab10" if count <= 10 else "tab20"]
+    return (np.asarray([cmap(i % cmap.N)[:3] for i in range(count)]) * 255).round().astype(np.uint8)
+
+
+def _header(layer: Layer, shape: tuple[int, int], map_info: list[str] | None, source: str) -> dict[str, Any]:
+    rows, cols = shape
+    header: dict[str, Any] = {
+        "description": f"spatialnet map of {source}: {layer.kind} layer {layer.name}",
+        "samples": cols,
+        "lines": rows,
+        "bands": len(layer.band_names),
+        "header offset": 0,
+        "file type": "ENVI Classification" if layer.kind == "class" else "ENVI Standard",
+        "data type": spy_envi.dtype_to_envi[np.dtype(layer.dtype).char],
+        "interleave": "bsq",
+        "byte order": 0,
+        "band names": list(layer.band_names),
+    }
+    if layer.kind == "class":
+        names = ["no data", *layer.class_names]
+        colours = np.vstack([[0, 0, 0], class_colours(len(layer.class_names))])
+        header.update(
+            {
+                "classes": len(names),
+                "class names": names,
+                "class lookup": [int(v) for v in colours.ravel()],
+                "data ignore value": NO_DATA_CLASS,
+            }
+        )
+    if map_info is not None:
+        header["map info"] = map_info
+    return header
+
+
+class RasterSet:
+    """The open output rasters of one map, written strip by strip."""
+
+    def __init__(self, folder: Path, layers: Sequence[Layer], shape: tuple[int, int]) -> None:
+        self.folder = folder
+        self.layers = list(layers)
+        self.shape = shape
+        self._fds: dict[str, int] = {}
+
+    @classmethod
+    def create(
+        cls,
+        folder: Path,
+        layers: Sequence[Layer],
+        shape: tuple[int, int],
+        map_info: list[str] | None,
+        source: str,
+    ) -> RasterSet:
+        """Write every header and allocate every data file at its full size (sparse: no time, no disk yet).
+
+        Idempotent: on a resumed map the headers come out the same and the data files keep their strips.
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        for layer in layers:
+            spy_envi.write_envi_header(str(folder / layer.header), _header(layer, shape, map_info, source))
+            size = shape[0] * shape[1] * len(layer.band_names) * np.dtype(layer.dtype).itemsize
+            fd = os.open(folder / layer.data_file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                os.ftruncate(fd, size)  # a no-op on a resumed map's file: its strips stay
+            finally:
+                os.close(fd)
+        return cls(folder, layers, shape)
+
+    @contextmanager
+    def opened(self) -> Iterator[RasterSet]:
+        """Keep the data files open for writing while in the block."""
+        try:
+            for layer in self.layers:
+                self._fds[layer.name] = os.open(self.folder / layer.data_file, os.O_RDWR)
+            yield self
+        finally:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+    def write_strip(self, first_row: int, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+        """Write (bands, strip rows, cols) arrays, one per layer name, at output row ``first_row``; fsync."""
+        rows, cols = self.shape
+        for layer in self.layers:
+            array = np.ascontiguousarray(arrays[layer.name], dtype=layer.dtype)
+            bands, strip_rows, width = array.shape
+            if bands != len(layer.band_names) or width != cols or first_row + strip_rows > rows:
+                raise ValueError(f"{layer.name}: strip of shape {array.shape} does not fit {self.shape}")
+            itemsize = array.itemsize
+            for band in range(bands):
+                offset = (band * rows + first_row) * cols * itemsize
+                os.pwrite(self._fds[layer.name], array[band].tobytes(), offset)
+        for fd in self._fds.values():
+            os.fsync(fd)
+
+    def read(self, layer: Layer, step: int = 1) -> npt.NDArray[Any]:
+        """The (bands, rows, cols) layer, every ``step``-th pixel (copied; the file is unmapped after)."""
+        rows, cols = self.shape
+        mapped = np.memmap(
+            self.folder / layer.data_file,
+            dtype=layer.dtype,
+            mode="r",
+            shape=(len(layer.band_names), rows, cols),
+        )
+        try:
+            return np.array(mapped[:, ::step, ::step])
+        finally:
+            del mapped

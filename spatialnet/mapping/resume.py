@@ -1,0 +1,111 @@
+"""What lets a stopped map resume: the settings it was started with and which strips are finished.
+
+``map.json`` records the settings (model weights' hash, cube, stride, region, geometry) and, once
+done, a summary; ``strips.done`` holds one byte per strip, set (and fsync-ed) only after the
+strip's rasters are fsync-ed. A strip cut short by a kill is not marked and is computed again,
+and every strip is computed from the same windows in the same batches, so a resumed map is
+byte-identical to an uninterrupted one. Re-running with other settings is refused rather than
+mixing two maps in one folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from spatialnet.errors import DataError
+from spatialnet.training.checkpoint import write_json
+
+MANIFEST = "map.json"
+DONE_FILE = "strips.done"
+
+
+def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, read in chunks (names the exact weights a map was made with)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class MapProgress:
+    """The manifest and the per-strip done flags of one output folder."""
+
+    def __init__(self, folder: Path, strips: int) -> None:
+        self.folder = folder
+        self.strips = strips
+
+    @classmethod
+    def start(cls, folder: Path, settings: Mapping[str, Any], strips: int, overwrite: bool) -> MapProgress:
+        """Open the folder's progress for these ``settings``: new, resumed, or (``overwrite``) restarted.
+
+        Raises DataError when the folder holds other files, or a map with other settings.
+        """
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            try:
+                previous = json.loads(manifest.read_text(encoding="utf-8"))
+                old_settings = previous["settings"]
+            except (ValueError, KeyError, TypeError):
+                raise DataError(f"{manifest}: not a spatialnet map manifest; use another --out") from None
+            if overwrite:
+                cls._remove(folder, previous)
+            elif old_settings != json.loads(json.dumps(settings)):
+                changed = sorted(
+                    k for k in {*old_settings, *settings} if old_settings.get(k) != settings.get(k)
+                )
+                raise DataError(
+                    f"{folder}: holds a map made with other settings ({', '.join(changed)} differ); "
+                    "pass --overwrite to replace it or choose another --out"
+                )
+            else:
+                progress = cls(folder, strips)
+                if (folder / DONE_FILE).stat().st_size != strips:
+                    raise DataError(f"{folder / DONE_FILE}: expected {strips} bytes (one per strip)")
+                return progress
+        elif folder.exists() and any(folder.iterdir()):
+            raise DataError(
+                f"{folder}: not empty and not a spatialnet map folder; choose an empty or new --out"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / DONE_FILE).write_bytes(bytes(strips))
+        write_json(manifest, {"settings": dict(settings), "complete": False})
+        return cls(folder, strips)
+
+    @staticmethod
+    def _remove(folder: Path, previous: Mapping[str, Any]) -> None:
+        """Delete the files an earlier map wrote (only those it lists), so a new one starts clean."""
+        for name in [*previous.get("files", []), DONE_FILE, MANIFEST]:
+            (folder / name).unlink(missing_ok=True)
+
+    def done(self) -> list[bool]:
+        """Which strips are finished."""
+        return [b != 0 for b in (self.folder / DONE_FILE).read_bytes()]
+
+    def mark_done(self, strip: int) -> None:
+        """Record ``strip`` as finished (durably: after this returns, a kill cannot undo it)."""
+        fd = os.open(self.folder / DONE_FILE, os.O_RDWR)
+        try:
+            os.pwrite(fd, b"\x01", strip)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def record_files(self, files: list[str]) -> None:
+        """List the files this map writes in the manifest (so --overwrite removes exactly those)."""
+        self._update({"files": files})
+
+    def finish(self, summary: Mapping[str, Any]) -> None:
+        """Mark the map complete and store its summary."""
+        self._update({"complete": True, "summary": dict(summary)})
+
+    def _update(self, fields: Mapping[str, Any]) -> None:
+        path = self.folder / MANIFEST
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest.update(fields)
+        write_json(path, manifest)

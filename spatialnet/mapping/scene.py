@@ -1,0 +1,336 @@
+"""``map_scene``: a trained forest model over a whole hyperspectral cube, strip by strip, resumable.
+
+Each output pixel's window is cut from a normalised block of the memory-mapped cube (a column
+chunk of a strip plus the window's halo), so neighbouring windows share one read; windows go
+through the model in fixed batches, exactly as ``predict --pixel`` would prepare them one by one
+(same preprocessing, same numbers). The cube mapping is dropped after every strip, so resident
+memory stays about one strip whatever the scene size. A background thread prepares the next
+chunk while the model runs on the current one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+
+from spatialnet.data.taiga.dataset import TaigaPreprocessing
+from spatialnet.data.taiga.envi import EnviImage, open_envi
+from spatialnet.errors import DataError
+from spatialnet.mapping.grid import MapGrid, Region
+from spatialnet.mapping.quicklook import display_step, save_class_map, save_value_map
+from spatialnet.mapping.rasters import Layer, RasterSet, class_colours, output_layers
+from spatialnet.mapping.resume import MapProgress, file_digest
+from spatialnet.predictor import Predictor
+from spatialnet.progress import make_progress
+from spatialnet.training.checkpoint import WEIGHTS_FILE
+
+T = TypeVar("T")
+DEFAULT_BATCH = 256  # windows per forward pass: CPU throughput peaks around 256-512 for the tiny models
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """How to map: output grid step, optional sub-region, batch size, device, overwrite."""
+
+    stride: int = 1
+    region: tuple[int, int, int, int] | None = None  # ROW COL HEIGHT WIDTH of the cube; None = all
+    batch_size: int = DEFAULT_BATCH
+    device: str = "auto"
+    overwrite: bool = False
+    quicklooks: bool = True
+
+
+@dataclass
+class MapSummary:
+    """What a call of :func:`map_scene` did, for the CLI, the manifest and benchmarks."""
+
+    out: str
+    shape: tuple[int, int]
+    stride: int
+    strips: int
+    strips_reused: int
+    windows: int  # windows predicted by this call
+    valid_pixels: int  # pixels with a prediction in the whole map
+    seconds: float
+    windows_per_second: float
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Chunk:
+    """One column chunk of a strip: its normalised cube block and where its valid windows sit.
+
+    Windows are cut from ``windows`` one batch at a time, so a chunk costs its block, not
+    (N, bands, P, P) copies of overlapping windows.
+    """
+
+    rows: npt.NDArray[np.int64]  # output rows within the strip of each valid window
+    cols: npt.NDArray[np.int64]  # output columns of each valid window
+    tops: npt.NDArray[np.int64]  # top-left of each window in the block
+    lefts: npt.NDArray[np.int64]
+    windows: npt.NDArray[np.float32]  # every window of the block: a (h, w, bands, P, P) view, no copy
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def batch(self, start: int, stop: int) -> torch.Tensor:
+        """Windows ``start:stop`` as a contiguous (B, bands, P, P) tensor."""
+        return torch.from_numpy(self.windows[self.tops[start:stop], self.lefts[start:stop]])
+
+
+def map_scene(
+    predictor: Predictor,
+    image: Path,
+    out: Path,
+    settings: MapSettings = MapSettings(),
+    progress: bool = True,
+    stop_after_strips: int | None = None,
+) -> MapSummary:
+    """Map ``image`` (an ENVI cube) with a forest model into ``out``; resumes a stopped map there.
+
+    ``stop_after_strips`` stops early after computing that many strips (for tests of resuming).
+    """
+    started = time.perf_counter()
+    if settings.batch_size < 1:
+        raise DataError(f"--batch-size {settings.batch_size}: expected at least 1")
+    preprocessing = predictor.forest_preprocessing()
+    cube = open_envi(image)
+    lines, samples, bands = cube.shape
+    if max(preprocessing.bands) >= bands:
+        raise DataError(
+            f"{cube.path}: {bands} bands, but the model reads bands up to {max(preprocessing.bands)}"
+        )
+    region = (Region(*settings.region) if settings.region else Region.whole(lines, samples)).checked(
+        lines, samples, str(cube.path)
+    )
+    grid = MapGrid(lines, samples, predictor.recipe.data.image_size, settings.stride, region)
+    layers = output_layers(predictor.model)
+    if len(layers) == 1:
+        raise DataError(f"this model ({predictor.recipe.name}) has no per-pixel forest heads to map")
+    strips = grid.strips
+    run_settings = _settings(predictor, cube, grid, settings)
+    state = MapProgress.start(out, run_settings, len(strips), settings.overwrite)
+    files = [name for layer in layers for name in (layer.header, layer.data_file)]
+    done = state.done()
+    if any(done) and not all((out / name).is_file() for name in files):
+        raise DataError(f"{out}: finished strips are recorded but output files are missing; use --overwrite")
+    state.record_files(files)
+    rasters = RasterSet.create(out, layers, grid.shape, grid.map_info(cube.map_info), cube.path.name)
+    todo = [k for k, finished in enumerate(done) if not finished]
+    if stop_after_strips is not None:
+        todo = todo[:stop_after_strips]
+    windows = _run(predictor, cube, preprocessing, grid, rasters, state, todo, settings.batch_size, progress)
+    seconds = time.perf_counter() - started
+    summary = MapSummary(
+        out=str(out),
+        shape=grid.shape,
+        stride=grid.stride,
+        strips=len(strips),
+        strips_reused=len(strips) - len([k for k, finished in enumerate(done) if not finished]),
+        windows=windows,
+        valid_pixels=0,
+        seconds=seconds,
+        windows_per_second=windows / seconds if seconds > 0 else 0.0,
+        files=files,
+    )
+    if all(state.done()):
+        summary.valid_pixels = int(rasters.read(layers[-1]).sum())
+        if settings.quicklooks:
+            summary.files += save_quicklooks(rasters, cube.path.name)
+        state.finish(asdict(summary))
+    return summary
+
+
+def _return_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc ``malloc_trim``; a no-op elsewhere).
+
+    glibc raises its mmap threshold after large frees and then serves the chunk arrays from the
+    heap, whose freed pages stay resident: without a trim after each strip, resident memory crept
+    up strip after strip.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _settings(predictor: Predictor, cube: EnviImage, grid: MapGrid, settings: MapSettings) -> dict[str, Any]:
+    """Everything the output depends on: a resumed map must match all of it."""
+    weights = predictor.checkpoint / WEIGHTS_FILE if predictor.checkpoint else None
+    stat = cube.data_path.stat()
+    return {
+        "model": predictor.recipe.name,
+        "weights_sha256": file_digest(weights) if weights and weights.is_file() else None,
+        "image": str(cube.path.resolve()),
+        "image_bytes": stat.st_size,
+        "image_mtime_ns": stat.st_mtime_ns,
+        "window": grid.window,
+        "stride": grid.stride,
+        "region": list(grid.region.as_tuple()),
+        "strip_rows": grid.strip_rows,
+        "chunk_cols": grid.chunk_cols,
+        "batch_size": settings.batch_size,
+        "device": predictor.device.type,
+    }
+
+
+def _run(
+    predictor: Predictor,
+    cube: EnviImage,
+    preprocessing: TaigaPreprocessing,
+    grid: MapGrid,
+    rasters: RasterSet,
+    state: MapProgress,
+    todo: list[int],
+    batch_size: int,
+    show: bool,
+) -> int:
+    """Compute and write the strips in ``todo``; returns the number of windows predicted."""
+    strips = grid.strips
+    total = sum((strips[k][1] - strips[k][0]) * grid.shape[1] for k in todo)
+    count = 0
+    with rasters.opened(), make_progress() as bar:
+        task = bar.add_task("mapping", total=total, status="", visible=show)
+        for k in todo:
+            first, end = strips[k]
+            arrays = _empty_strip(rasters.layers, end - first, grid.shape[1])
+            for c0, chunk in _prefetch(_chunks(cube, preprocessing, grid, first, end)):
+                count += len(chunk)
+                _fill(arrays, rasters.layers, chunk, predictor, batch_size)
+                bar.update(task, advance=(end - first) * min(grid.chunk_cols, grid.shape[1] - c0))
+            rasters.write_strip(first, arrays)
+            state.mark_done(k)
+            cube.release()  # unmap: the strip's pages leave this process's resident memory
+            _return_freed_memory()
+            rate = count / max(bar.tasks[0].elapsed or 1e-9, 1e-9)
+            bar.update(task, status=f"{rate:,.0f} windows/s")
+    return count
+
+
+def _empty_strip(layers: list[Layer], rows: int, cols: int) -> dict[str, npt.NDArray[Any]]:
+    return {
+        layer.name: np.full((len(layer.band_names), rows, cols), layer.fill, dtype=layer.dtype)
+        for layer in layers
+    }
+
+
+def _chunks(
+    cube: EnviImage, preprocessing: TaigaPreprocessing, grid: MapGrid, first: int, end: int
+) -> Iterator[tuple[int, _Chunk]]:
+    """(first output column, windows) of each column chunk of the strip [first, end) with a valid pixel."""
+    half = grid.window // 2
+    rows = grid.centre_rows(first, end)
+    bands = np.asarray(preprocessing.bands, dtype=np.intp)
+    for c0, c1 in grid.chunks():
+        cols = grid.centre_cols(c0, c1)
+        inside = grid.inside(rows, cols)
+        if not inside.any():
+            continue
+        r_lo, r_hi = rows[inside.any(1)][[0, -1]] + (-half, half + 1)
+        c_lo, c_hi = cols[inside.any(0)][[0, -1]] + (-half, half + 1)
+        raw = np.asarray(cube.memmap()[r_lo:r_hi, c_lo:c_hi, :])[:, :, bands]
+        out_rows, out_cols = np.nonzero(inside)
+        centre_r, centre_c = rows[out_rows] - r_lo, cols[out_cols] - c_lo
+        has_data = ~cube.no_data(raw[centre_r, centre_c])
+        out_rows, out_cols = out_rows[has_data], out_cols[has_data]
+        if not len(out_rows):
+            continue
+        view = sliding_window_view(
+            preprocessing.normalise_image(raw), (grid.window, grid.window), axis=(0, 1)
+        )
+        tops, lefts = centre_r[has_data] - half, centre_c[has_data] - half
+        yield c0, _Chunk(out_rows, out_cols + c0, tops, lefts, view)
+
+
+def _fill(
+    arrays: dict[str, npt.NDArray[Any]],
+    layers: list[Layer],
+    chunk: _Chunk,
+    predictor: Predictor,
+    batch_size: int,
+) -> None:
+    """Predict a chunk's windows in batches and write each head's outputs into the strip arrays."""
+    for start in range(0, len(chunk), batch_size):
+        stop = min(start + batch_size, len(chunk))
+        outputs = predictor.predict_windows(chunk.batch(start, stop))
+        rows, cols = chunk.rows[start:stop], chunk.cols[start:stop]
+        for layer in layers:
+            target = arrays[layer.name]
+            if layer.kind == "valid":
+                target[0, rows, cols] = 1
+                continue
+            values = outputs[layer.head].numpy()
+            if layer.kind == "class":
+                target[0, rows, cols] = values.argmax(axis=1) + 1
+            elif layer.kind == "probability":
+                target[:, rows, cols] = values.T
+            else:
+                target[0, rows, cols] = values
+
+
+def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate ``items`` produced by a background thread, ``depth`` ahead (reading overlaps compute)."""
+    buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put((True, item))
+            buffer.put((False, None))
+        except BaseException as err:  # handed to the consumer, which re-raises it
+            buffer.put((False, err))
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, item = buffer.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full buffer
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+
+
+def save_quicklooks(rasters: RasterSet, source: str) -> list[str]:
+    """PNG quicklooks of every class, confidence, value and validity layer; returns their file names."""
+    step = display_step(rasters.shape)
+    note = f" (every {step}th pixel)" if step > 1 else ""
+    written: list[str] = []
+    for layer in rasters.layers:
+        png = rasters.folder / f"{layer.name}.png"
+        data = rasters.read(layer, step)
+        if layer.kind == "class":
+            colours = class_colours(len(layer.class_names))
+            save_class_map(data[0], layer.class_names, colours, png, f"{layer.head} of {source}{note}")
+        elif layer.kind == "probability":
+            label = "probability of the predicted class"
+            save_value_map(data.max(axis=0), label, png, f"{layer.head} confidence{note}")
+        elif layer.kind == "value":
+            save_value_map(data[0], layer.band_names[0], png, f"{layer.head} of {source}{note}")
+        else:
+            green = np.asarray([[60, 140, 60]], np.uint8)
+            save_class_map(data[0], ["predicted"], green, png, f"pixels with a prediction{note}")
+        written.append(png.name)
+    return written

@@ -63,7 +63,7 @@ def save_class_map(
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path)
+    figure.savefig(path, bbox_inches="tight")  # long class names stay inside the image
     return path
 
 
@@ -80,5 +80,5 @@ def save_value_map(values: npt.NDArray[np.floating], label: str, path: Path, tit
     colorbar.set_label(label)
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path)
+    figure.savefig(path, bbox_inches="tight")  # long class names stay inside the image
     return path

@@ -137,7 +137,7 @@ def map_scene(
         shape=grid.shape,
         stride=grid.stride,
         strips=len(strips),
-        strips_reused=len(strips) - len([k for k, finished in enumerate(done) if not finished]),
+        strips_reused=sum(done),
         windows=windows,
         valid_pixels=0,
         seconds=seconds,
@@ -199,17 +199,20 @@ def _run(
     """Compute and write the strips in ``todo``; returns the number of windows predicted."""
     strips = grid.strips
     total = sum((strips[k][1] - strips[k][0]) * grid.shape[1] for k in todo)
-    count = 0
+    count = finished = 0  # windows predicted; output pixels of the strips written
+    width = grid.shape[1]
     with rasters.opened(), make_progress() as bar:
         task = bar.add_task("mapping", total=total, status="", visible=show)
         for k in todo:
             first, end = strips[k]
-            arrays = _empty_strip(rasters.layers, end - first, grid.shape[1])
+            arrays = _empty_strip(rasters.layers, end - first, width)
             for c0, chunk in _prefetch(_chunks(cube, preprocessing, grid, first, end)):
                 count += len(chunk)
                 _fill(arrays, rasters.layers, chunk, predictor, batch_size)
-                bar.update(task, advance=(end - first) * min(grid.chunk_cols, grid.shape[1] - c0))
+                bar.update(task, completed=finished + (end - first) * min(c0 + grid.chunk_cols, width))
             rasters.write_strip(first, arrays)
+            finished += (end - first) * width
+            bar.update(task, completed=finished)
             state.mark_done(k)
             cube.release()  # unmap: the strip's pages leave this process's resident memory
             _return_freed_memory()

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 from bench_common import machine, median, trial_seconds, write_report
-from torch.utils.flop_counter import FlopCounterMode
+from bench_taiga import forward_flops
 
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
@@ -79,16 +79,6 @@ def matmul_peak_gflops(size: int = 2048, trials: int = 5) -> float:
 
     seconds = median(trial_seconds(step, trials))
     return 2 * size**3 / seconds / 1e9
-
-
-def flops_per_window(predictor: Predictor) -> int:
-    """Forward FLOPs (2·MAC) of ``predict`` on one window."""
-    recipe = predictor.recipe
-    window = torch.zeros(2, recipe.backbone.in_chans, recipe.data.image_size, recipe.data.image_size)
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        predictor.model.predict({"image": window})
-    return int(counter.get_total_flops()) // 2
 
 
 def peak_rss_bytes() -> int:
@@ -214,7 +204,7 @@ def main() -> None:
         parser.error(f"{args.run}: its recipe names no data.root to build the cubes from")
     source = resolve_taiga_root(recipe.data.root) / f"{CUBE_NAME}.hdr"
     predictor = Predictor.from_run(args.run, "cpu")
-    flops = flops_per_window(predictor)
+    flops = forward_flops(predictor.model, predictor.recipe)
     peak = matmul_peak_gflops()
     bands = open_envi(source).shape[2]
     work = args.workdir

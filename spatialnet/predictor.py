@@ -23,6 +23,7 @@ from spatialnet.training.trainer import load_run
 
 if TYPE_CHECKING:
     from spatialnet.data.taiga.dataset import TaigaPreprocessing
+    from spatialnet.data.taiga.envi import EnviImage
 
 
 @dataclass
@@ -101,6 +102,18 @@ class Predictor:
             raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
         return TaigaPreprocessing.from_dict(self.data_state)
 
+    def open_cube(self, cube_header: Path) -> EnviImage:
+        """Open an ENVI cube this model can read (a DataError naming it when it has too few bands)."""
+        from spatialnet.data.taiga.envi import open_envi
+
+        bands = self.forest_preprocessing().bands
+        cube = open_envi(cube_header)
+        if max(bands) >= cube.shape[2]:
+            raise DataError(
+                f"{cube.path}: {cube.shape[2]} bands, but the model reads bands up to {max(bands)}"
+            )
+        return cube
+
     @torch.no_grad()
     def predict_windows(self, windows: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every head's centre prediction for a (B, bands, P, P) batch of normalised windows, on the CPU.
@@ -122,15 +135,9 @@ class Predictor:
         preprocessing stored in the checkpoint (band subset, reflectance scale, band statistics);
         continuous variables come back in physical units.
         """
-        from spatialnet.data.taiga.envi import open_envi
-
         preprocessing = self.forest_preprocessing()
-        cube = open_envi(Path(cube_header))
-        lines, samples, bands = cube.shape
-        if max(preprocessing.bands) >= bands:
-            raise DataError(
-                f"{cube.path}: {bands} bands, but the model reads bands up to {max(preprocessing.bands)}"
-            )
+        cube = self.open_cube(Path(cube_header))
+        lines, samples, _ = cube.shape
         window = self.recipe.data.image_size
         half = window // 2
         if not (half <= row < lines - half and half <= col < samples - half):

@@ -25,7 +25,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from spatialnet.data.taiga.dataset import TaigaPreprocessing
-from spatialnet.data.taiga.envi import EnviImage, open_envi
+from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
 from spatialnet.mapping.grid import MapGrid, Region
 from spatialnet.mapping.quicklook import display_step, save_class_map, save_value_map
@@ -105,12 +105,8 @@ def map_scene(
     if settings.batch_size < 1:
         raise DataError(f"--batch-size {settings.batch_size}: expected at least 1")
     preprocessing = predictor.forest_preprocessing()
-    cube = open_envi(image)
-    lines, samples, bands = cube.shape
-    if max(preprocessing.bands) >= bands:
-        raise DataError(
-            f"{cube.path}: {bands} bands, but the model reads bands up to {max(preprocessing.bands)}"
-        )
+    cube = predictor.open_cube(image)
+    lines, samples, _ = cube.shape
     region = (Region(*settings.region) if settings.region else Region.whole(lines, samples)).checked(
         lines, samples, str(cube.path)
     )

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.ucm import UCMCaptions
+from spatialnet.errors import RecipeError
 from spatialnet.metrics.captions import score_captions
 from spatialnet.training.evaluation import collect_predictions
 from spatialnet.training.trainer import load_run
@@ -62,20 +63,24 @@ def percent(metrics: dict[str, float]) -> list[float]:
 def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict[str, Any]:
     """Score the run and the baselines on ``split``; return every row (×100) and the paper rows."""
     model, recipe, _, folder = load_run(run, device)
+    try:
+        _, source = recipe.source_reading("ucm_captions")  # a joint run: its UCM-captions dataset
+    except RecipeError as err:
+        raise SystemExit(f"{folder}: not a UCM-captions run ({err})") from err
     if data is not None:
-        recipe.data.root = data
-    dataset = build_dataset(recipe.data, split, train=False)
+        source.data.root = data
+    dataset = build_dataset(source.data, split, train=False)
     assert isinstance(dataset, UCMCaptions)
     if "captions" not in model.heads:
         raise SystemExit(f"{folder}: the run has no 'captions' head (heads: {', '.join(model.heads)})")
     device_ = next(model.parameters()).device
     predictions, targets, _ = collect_predictions(
-        model, dataset, recipe.train.eval_batch_size, device_, show_progress=True
+        model, dataset, recipe.train.eval_batch_size, device_, True, source.tasks, source.modality
     )
     references = {int(t["image_id"]): t["references"] for t in targets["captions"]}
     ids = [int(t["image_id"]) for t in targets["captions"]]
 
-    train = UCMCaptions(recipe.data.root or "", "train", image_size=8, progress=False, with_captions=True)
+    train = UCMCaptions(source.data.root or "", "train", image_size=8, progress=False, with_captions=True)
     everyone = most_frequent(train.texts())
     per_class = class_captions(train)
 

@@ -25,6 +25,7 @@ from rich.table import Table
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.rsvqa import RSVQALR
 from spatialnet.data.rsvqa_files import read_split
+from spatialnet.errors import RecipeError
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.metrics.vqa import VQAScores, score_vqa
 from spatialnet.metrics.vqa_baselines import blind_answers, majority_answers
@@ -53,16 +54,20 @@ def paper_rows(reference: dict[str, Any]) -> dict[str, list[float | None]]:
 def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict[str, Any]:
     """Score the run and both baselines on ``split``; every row ×100 plus the paper rows."""
     model, recipe, _, folder = load_run(run, device)
+    try:
+        _, source = recipe.source_reading("rsvqa_lr")  # a joint run: its RSVQA-LR dataset
+    except RecipeError as err:
+        raise SystemExit(f"{folder}: not a RSVQA-LR run ({err})") from err
     if data is not None:
-        recipe.data.root = data
+        source.data.root = data
     heads = [name for name in model.heads if isinstance(model.head(name), VQAHead)]
     if not heads:
         raise SystemExit(f"{folder}: the run has no VQA head (heads: {', '.join(model.heads)})")
-    dataset = build_dataset(recipe.data, split, train=False)
+    dataset = build_dataset(source.data, split, train=False)
     assert isinstance(dataset, RSVQALR)
     device_ = next(model.parameters()).device
     predictions, targets, _ = collect_predictions(
-        model, dataset, recipe.train.eval_batch_size, device_, show_progress=True
+        model, dataset, recipe.train.eval_batch_size, device_, True, source.tasks, source.modality
     )
     head = model.head(heads[0])
     assert isinstance(head, VQAHead)
@@ -70,7 +75,7 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
     ours = {int(t["question_id"]): head.answers[i] for t, i in zip(targets[heads[0]], chosen, strict=True)}
 
     questions = [q for qs in dataset.questions for q in qs]
-    train = read_split(dataset.root, recipe.data.train_split, require_images=False).questions
+    train = read_split(dataset.root, source.data.train_split, require_images=False).questions
     rows = {
         "ours": percent(score_vqa(questions, ours, source="model answers")),
         "majority per type": percent(score_vqa(questions, majority_answers(train, questions))),

@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
+from spatialnet.errors import RecipeError
 from spatialnet.heads.pixel import PixelClassificationHead, PixelRegressionHead
 from spatialnet.metrics.forest_baselines import baseline_predictions
 from spatialnet.metrics.scoring import forest_class_metrics, forest_value_metrics
@@ -52,15 +53,18 @@ def _beats(kind: str, model: dict[str, Any], baseline: dict[str, Any]) -> bool:
 def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict[str, Any]:
     """Score the run and the baselines on ``split``: one row pair per forest variable."""
     model, recipe, _, folder = load_run(run, device)
+    try:
+        name, source = recipe.source_reading("taiga")  # a joint run: its TAIGA dataset
+    except RecipeError as err:
+        raise SystemExit(f"{folder}: not a TAIGA run ({err})") from err
     if data is not None:
-        recipe.data.root = data
-    state = read_data_state(folder)
-    dataset: Any = build_dataset(recipe.data, split, train=False, state=state)
-    train: Any = build_dataset(recipe.data, recipe.data.train_split, train=False, state=state)
-    if not hasattr(dataset, "centre_targets"):
-        raise SystemExit(f"{folder}: not a TAIGA run (data.dataset is {recipe.data.dataset!r})")
+        source.data.root = data
+    state = read_data_state(folder, recipe, name)
+    dataset: Any = build_dataset(source.data, split, train=False, state=state)
+    train: Any = build_dataset(source.data, source.data.train_split, train=False, state=state)
+    device_ = next(model.parameters()).device
     predictions, targets, losses = collect_predictions(
-        model, dataset, recipe.train.eval_batch_size, next(model.parameters()).device, show_progress=True
+        model, dataset, recipe.train.eval_batch_size, device_, True, source.tasks, source.modality
     )
     ours = score_predictions(model, predictions, targets, losses)
     classes = {

@@ -12,7 +12,7 @@ compared with ``Predictor.predict_pixel`` (classes equal; probabilities and valu
 or how far apart), and on the smallest cube a map killed (SIGKILL) after its first finished strip
 is resumed and compared byte for byte with the uninterrupted one.
 
-    python scripts/bench_map.py --run runs/quickstart/forest --out runs/bench/map.json
+    python scripts/bench_map.py --run runs/taiga-tiny --out runs/bench/map.json
 """
 
 from __future__ import annotations
@@ -181,7 +181,10 @@ def matches_predict(predictor: Predictor, image: Path, out: Path, stride: int, c
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--run", type=Path, default=Path("runs/quickstart/forest"), help="a trained forest run"
+        "--run",
+        type=Path,
+        required=True,
+        help="a trained forest run, e.g. runs/taiga-tiny (spatialnet train taiga-tiny, see the README)",
     )
     parser.add_argument("--sizes-gib", type=float, nargs="+", default=[1.0, 4.0], help="cube sizes to map")
     parser.add_argument(

@@ -126,21 +126,126 @@ class TrainConfig:
     val_every: int = 1  # validate every N epochs (and always after the last)
     select_metric: str = "accuracy"  # validation metric that picks the best checkpoint
     select_mode: str = "max"  # max | min
+    # joint recipes: the selection value is Σ weight × metric over these validation metrics
+    # (a negative weight for a lower-is-better metric); empty: select_metric alone
+    select_weights: dict[str, float] = dataclasses.field(default_factory=dict)
+    # joint recipes: which dataset each training batch comes from (spatialnet.training.mixing)
+    mix: str = "proportional"  # proportional (datasets.*.proportion) | temperature (∝ size^(1/T))
+    mix_temperature: float = 2.0
+    steps_per_epoch: int | None = None  # joint recipes: default Σ over datasets of their batches
     device: str = "auto"  # auto (cuda when present) | cpu | cuda
     threads: int | None = None  # torch intra-op threads on CPU; None keeps torch's default
 
 
 @dataclasses.dataclass
+class SourceConfig:
+    """One dataset of a joint recipe: where its batches come from and which heads they train.
+
+    Every batch comes from one dataset, goes through the backbone stem of its ``modality`` and
+    contributes the losses of its ``tasks`` only.
+    """
+
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    tasks: list[str] = dataclasses.field(default_factory=list)  # names under ``heads``
+    modality: str = ""  # backbone stem (backbone.options.modalities); "" for one-stem backbones
+    proportion: float = 1.0  # share of training batches with train.mix: proportional
+    batch_size: int | None = None  # global batch of this dataset; default train.batch_size
+
+
+@dataclasses.dataclass
 class Recipe:
-    """A whole training recipe: the content of one ``tasks/*.yaml`` file."""
+    """A whole training recipe: the content of one ``tasks/*.yaml`` file.
+
+    A single-dataset recipe names its dataset under ``data``; a joint recipe lists several under
+    ``datasets`` (``data.root`` then serves as the root of datasets that set none).
+    :meth:`sources` gives both the same shape.
+    """
 
     name: str = "unnamed"
     seed: int = 0
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    datasets: dict[str, SourceConfig] = dataclasses.field(default_factory=dict)  # joint recipes
     backbone: BackboneConfig = dataclasses.field(default_factory=BackboneConfig)
     heads: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # name -> head config
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    @property
+    def is_joint(self) -> bool:
+        """Whether batches come from several datasets (``datasets``) rather than ``data``."""
+        return bool(self.datasets)
+
+    def sources(self) -> dict[str, SourceConfig]:
+        """The datasets batches come from, by name: ``datasets``, or ``data`` under its dataset name."""
+        if self.datasets:  # a dataset without its own root reads from data.root (the world folder)
+            return {
+                name: entry
+                if entry.data.root is not None or self.data.root is None
+                else dataclasses.replace(entry, data=dataclasses.replace(entry.data, root=self.data.root))
+                for name, entry in self.datasets.items()
+            }
+        return {self.data.dataset: SourceConfig(data=self.data, tasks=list(self.heads))}
+
+    def source_reading(self, dataset: str) -> tuple[str, SourceConfig]:
+        """Name and entry of the (first) dataset of the recipe whose ``data.dataset`` is ``dataset``."""
+        for name, entry in self.sources().items():
+            if entry.data.dataset == dataset:
+                return name, entry
+        found = ", ".join(entry.data.dataset for entry in self.sources().values())
+        raise RecipeError(f"recipe {self.name!r} reads no {dataset!r} dataset (it reads: {found})")
+
+    def single_source(self, name: str, steps_per_epoch: int | None = None) -> Recipe:
+        """The joint recipe cut down to dataset ``name``: its heads, its modality's stem, its batches.
+
+        The single-task counterpart of a joint run: the same architecture and settings, trained
+        on one dataset (``steps_per_epoch`` of its batches, e.g. as many as it had in the joint
+        run); selection keeps the ``select_weights`` terms that dataset reports.
+        """
+        if name not in self.datasets:
+            raise RecipeError(f"'datasets' has no {name!r}; expected one of: {', '.join(self.datasets)}")
+        entry = self.datasets[name]
+        heads = {task: spec for task, spec in self.heads.items() if task in entry.tasks}
+        options = dict(self.backbone.options)
+        if "modalities" in options:
+            options["modalities"] = {m: v for m, v in options["modalities"].items() if m == entry.modality}
+        prefixes = tuple(f"{key}/" for key in (*heads, name))
+        weights = {k: w for k, w in self.train.select_weights.items() if k.startswith(prefixes)}
+        return dataclasses.replace(
+            self,
+            name=f"{self.name}:{name}",
+            datasets={name: dataclasses.replace(entry, proportion=1.0)},
+            heads=heads,
+            backbone=dataclasses.replace(self.backbone, options=options),
+            train=dataclasses.replace(self.train, steps_per_epoch=steps_per_epoch, select_weights=weights),
+        )
+
+    def check_sources(self, source: str = "recipe") -> None:
+        """Refuse joint recipes whose datasets and heads do not match one to one."""
+        if not self.datasets:
+            return
+        owner: dict[str, str] = {}
+        for name, entry in self.datasets.items():
+            if not entry.tasks:
+                raise RecipeError(f"{source}: 'datasets.{name}.tasks' is empty; list the heads it labels")
+            if entry.proportion <= 0:
+                raise RecipeError(f"{source}: 'datasets.{name}.proportion' must be > 0")
+            for task in entry.tasks:
+                if task not in self.heads:
+                    raise RecipeError(
+                        f"{source}: 'datasets.{name}.tasks' names {task!r}, which is not under 'heads' "
+                        f"({', '.join(self.heads)})"
+                    )
+                if task in owner:
+                    raise RecipeError(
+                        f"{source}: head {task!r} is listed by datasets {owner[task]!r} and {name!r}; "
+                        "each head learns from one dataset"
+                    )
+                owner[task] = name
+            if name in self.heads:
+                raise RecipeError(f"{source}: dataset name {name!r} is also a head name; rename one")
+        orphans = [h for h in self.heads if h not in owner]
+        if orphans:
+            raise RecipeError(f"{source}: heads {orphans} are not listed by any 'datasets.*.tasks'")
 
 
 def from_dict(cls: type[T], data: Mapping[str, Any], source: str = "recipe", prefix: str = "") -> T:
@@ -221,7 +326,9 @@ def to_dict(recipe: Recipe) -> dict[str, Any]:
 
 def recipe_from_dict(data: Mapping[str, Any], source: str = "recipe") -> Recipe:
     """Validate a nested dict as a :class:`Recipe`."""
-    return from_dict(Recipe, data, source)
+    recipe = from_dict(Recipe, data, source)
+    recipe.check_sources(source)
+    return recipe
 
 
 def tasks_dir() -> Path:

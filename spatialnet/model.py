@@ -1,12 +1,13 @@
 """SpatialNet: one backbone (a ViT by default) carrying named task heads (seed 004, Fig. 1).
 
 Only the heads whose labels a batch carries are run and scored during training, so
-batches from different datasets contribute only the losses of the tasks they label.
+batches from different datasets contribute only the losses of the tasks they label. A batch
+naming a ``modality`` goes through that stem of a shared trunk (``shared_vit``); each head is
+built for the input geometry of the modality its dataset has (``Recipe.sources``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from torch import Tensor, nn
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, build_backbone
 from spatialnet.config import Recipe
+from spatialnet.errors import RecipeError
 from spatialnet.heads import HeadContext, TaskHead, build_head
 from spatialnet.heads.base import Batch
 
@@ -52,21 +54,28 @@ class SpatialNet(nn.Module):
         ``texts`` gives training sentences by batch key, for heads that fit a vocabulary.
         """
         backbone = build_backbone(recipe.backbone, source)
-        config = backbone.config
-        context = HeadContext(
-            backbone.embed_dim,
-            config.img_size,
-            config.patch_size,
-            config.in_chans,
-            texts=texts,
-            map_channels=dict(backbone.map_channels),
-        )
-        heads = {
-            name: build_head(
-                name, spec, dataclasses.replace(context, files=files / name if files else None), source
+        modality_of = {task: entry.modality for entry in recipe.sources().values() for task in entry.tasks}
+        stems = ", ".join(repr(m) for m in backbone.modalities)
+        for name in recipe.heads:  # every stem exists before any head (a vocabulary) is built
+            modality = modality_of.get(name, "")
+            if modality not in backbone.modalities:
+                raise RecipeError(
+                    f"{source}: head {name!r} reads modality {modality!r}, but the backbone has stems "
+                    f"for: {stems} (backbone.options.modalities)"
+                )
+        heads = {}
+        for name, spec in recipe.heads.items():
+            spec_in = backbone.input_spec(modality_of.get(name, ""))
+            context = HeadContext(
+                backbone.embed_dim,
+                spec_in.img_size,
+                spec_in.patch_size,
+                spec_in.in_chans,
+                files=files / name if files else None,
+                texts=texts,
+                map_channels=dict(backbone.map_channels),
             )
-            for name, spec in recipe.heads.items()
-        }
+            heads[name] = build_head(name, spec, context, source)
         return cls(backbone, heads)
 
     def save_files(self, folder: Path) -> None:
@@ -87,10 +96,14 @@ class SpatialNet(nn.Module):
         """Names of the heads whose targets ``batch`` carries."""
         return [name for name in self.heads if self.head(name).has_targets(batch)]
 
+    def encode(self, batch: Batch) -> BackboneOutput:
+        """Backbone features of the batch's images, through the stem of ``batch["modality"]`` if named."""
+        return self.backbone.encode(batch["image"], batch.get("modality", ""))
+
     def forward(self, batch: Batch, tasks: Iterable[str] | None = None) -> SpatialNetOutput:
         """Run the backbone once, then the heads in ``tasks`` (default: labelled ones) and their losses."""
         names = list(tasks) if tasks is not None else self.labelled_tasks(batch)
-        features = self.backbone(batch["image"])
+        features = self.encode(batch)
         result = SpatialNetOutput(features=features)
         for name in names:
             head = self.head(name)
@@ -104,7 +117,7 @@ class SpatialNet(nn.Module):
 
         By default every head that has its inputs: a VQA head runs only when the batch has questions.
         """
-        features = self.backbone(batch["image"])
+        features = self.encode(batch)
         names = (
             list(tasks) if tasks is not None else [n for n in self.heads if self.head(n).can_predict(batch)]
         )

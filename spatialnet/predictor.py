@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from spatialnet.config import Recipe
-from spatialnet.data.images import load_image
+from spatialnet.config import Recipe, SourceConfig
+from spatialnet.data.images import load_image, resize_square
+from spatialnet.data.registry import dataset_input
 from spatialnet.data.rsvqa_answers import question_type
 from spatialnet.data.transforms import normalize
 from spatialnet.errors import DataError
@@ -18,7 +19,7 @@ from spatialnet.heads.losses import ClassifierConfig
 from spatialnet.heads.pixel import PixelRegressionConfig
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.model import SpatialNet
-from spatialnet.training.checkpoint import read_data_state
+from spatialnet.training.checkpoint import read_data_states
 from spatialnet.training.trainer import load_run
 
 if TYPE_CHECKING:
@@ -28,42 +29,89 @@ if TYPE_CHECKING:
 
 @dataclass
 class Predictor:
-    """A loaded model with the recipe that says how to prepare its inputs."""
+    """A loaded model with the recipe that says how to prepare its inputs.
+
+    A joint model answers with every head whose input is given: an image goes through each image
+    dataset's preparation (size, normalisation) and the heads that dataset trains; a cube pixel
+    through the hyperspectral dataset's preprocessing and forest heads.
+    """
 
     model: SpatialNet
     recipe: Recipe
-    data_state: dict[str, Any] | None = None  # preprocessing fitted on the training split (TAIGA)
+    data_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # fitted on train, by dataset
     checkpoint: Path | None = None  # the folder the weights came from
 
     @classmethod
     def from_run(cls, run_dir: Path, device: str = "auto") -> Predictor:
         """Load a run folder (its best checkpoint) or a checkpoint folder."""
         model, recipe, _, folder = load_run(run_dir, device)
-        return cls(model, recipe, read_data_state(folder), folder)
+        return cls(model, recipe, read_data_states(folder, recipe), folder)
 
     @property
     def device(self) -> torch.device:  # noqa: D102
         return next(self.model.parameters()).device
 
+    def image_sources(self) -> dict[str, SourceConfig]:
+        """The datasets of RGB images the model learned from, by name (empty for forest models)."""
+        return {n: s for n, s in self.recipe.sources().items() if dataset_input(s.data.dataset) == "image"}
+
+    def cube_source(self) -> tuple[str, SourceConfig]:
+        """The hyperspectral dataset the model learned from (DataError when there is none)."""
+        for name, source in self.recipe.sources().items():
+            if dataset_input(source.data.dataset) == "cube":
+                return name, source
+        raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
+
+    @property
+    def data_state(self) -> dict[str, Any] | None:
+        """The hyperspectral dataset's fitted preprocessing (None when the model has none)."""
+        try:
+            name, _ = self.cube_source()
+        except DataError:
+            return None
+        return self.data_states.get(name)
+
+    @property
+    def window(self) -> int:
+        """Side of the hyperspectral windows the forest heads read (odd: a centre pixel)."""
+        return self.cube_source()[1].data.image_size
+
     def load(self, image_path: Path) -> np.ndarray:
-        """Read an image file at the model's input size and band count."""
-        backbone = self.model.backbone.config
-        return load_image(Path(image_path), backbone.img_size, channels=backbone.in_chans)
+        """Read an image file as (H, W, C) uint8 at its own size (each dataset resizes it)."""
+        sources = self.image_sources()
+        if not sources:
+            raise DataError(f"this model ({self.recipe.name}) reads hyperspectral cubes, not image files")
+        return load_image(Path(image_path), None, channels=self._channels(next(iter(sources.values()))))
+
+    def _channels(self, source: SourceConfig) -> int:
+        return self.model.backbone.input_spec(source.modality).in_chans
 
     @torch.no_grad()
     def predict_array(self, array: np.ndarray, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
-        """Predictions of every head for one (H, W, C) uint8 image already at the model's size.
+        """Predictions of every image head for one (H, W, C) uint8 image (resized per dataset).
 
         With ``question``, VQA heads answer it (top-3 answers with probabilities); without, they are
         skipped.
         """
-        image = normalize(
-            torch.from_numpy(array).permute(2, 0, 1), self.recipe.data.mean, self.recipe.data.std
-        )
-        batch: dict[str, Any] = {"image": image.unsqueeze(0).to(self.device)}
+        sources = self.image_sources()
+        if not sources:
+            raise DataError(f"this model ({self.recipe.name}) reads hyperspectral cubes, not images")
         if question is not None:
-            batch["question"] = [[checked_question(question)]]
-        return self._summaries(self.model.predict(batch), top_k, question)
+            question = checked_question(question)
+        result: dict[str, Any] = {}
+        for source in sources.values():
+            data = source.data
+            resized = resize_square(np.ascontiguousarray(array), data.image_size)
+            image = normalize(torch.from_numpy(np.array(resized)).permute(2, 0, 1), data.mean, data.std)
+            batch: dict[str, Any] = {"image": image.unsqueeze(0).to(self.device)}
+            if source.modality:
+                batch["modality"] = source.modality
+            if question is not None:
+                batch["question"] = [[question]]
+            tasks = [t for t in source.tasks if self.model.head(t).can_predict(batch)]
+            if tasks:
+                result.update(self._summaries(self.model.predict(batch, tasks), top_k, question))
+        return result
 
     def _summaries(self, outputs: dict[str, Any], top_k: int, question: str | None) -> dict[str, Any]:
         """Each head's first-item output as a person reads it: ranked classes, answers, values with units."""
@@ -91,16 +139,17 @@ class Predictor:
         return result
 
     def predict_file(self, image_path: Path, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
-        """Predictions of every head for one image file (any size; resized), answering ``question``."""
+        """Predictions of every image head for one image file (any size; resized), answering ``question``."""
         return self.predict_array(self.load(image_path), top_k, question)
 
     def forest_preprocessing(self) -> TaigaPreprocessing:
         """The hyperspectral preprocessing stored with the checkpoint (DataError for other models)."""
         from spatialnet.data.taiga.dataset import TaigaPreprocessing
 
-        if self.data_state is None:
+        state = self.data_state
+        if state is None:
             raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
-        return TaigaPreprocessing.from_dict(self.data_state)
+        return TaigaPreprocessing.from_dict(state)
 
     def open_cube(self, cube_header: Path) -> EnviImage:
         """Open an ENVI cube this model can read (a DataError naming it when it has too few bands)."""
@@ -123,9 +172,14 @@ class Predictor:
         agrees with ``map`` (windows in batches) to the last bit nearly always, and to < 1e-6
         relative otherwise (kernels also vary with batch size and thread count).
         """
+        _, source = self.cube_source()
         single = windows.shape[0] == 1
-        batch = windows.expand(2, -1, -1, -1) if single else windows
-        outputs = self.model.predict({"image": batch.to(self.device)})
+        batch: dict[str, Any] = {
+            "image": (windows.expand(2, -1, -1, -1) if single else windows).to(self.device)
+        }
+        if source.modality:
+            batch["modality"] = source.modality
+        outputs = self.model.predict(batch, source.tasks)
         return {name: value[:1].cpu() if single else value.cpu() for name, value in outputs.items()}
 
     def predict_pixel(self, cube_header: Path, row: int, col: int, top_k: int = 5) -> dict[str, Any]:
@@ -138,7 +192,7 @@ class Predictor:
         preprocessing = self.forest_preprocessing()
         cube = self.open_cube(Path(cube_header))
         lines, samples, _ = cube.shape
-        window = self.recipe.data.image_size
+        window = self.window
         half = window // 2
         if not (half <= row < lines - half and half <= col < samples - half):
             raise DataError(

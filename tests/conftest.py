@@ -103,3 +103,94 @@ def forest_run(tmp_path_factory: pytest.TempPathFactory, forest: Path) -> Path:
     run = folder / "run"
     assert main(["train", str(path), "--out", str(run), "--no-progress"]) == 0
     return run
+
+
+def tiny_joint_recipe(world: str, forest_root: str) -> dict:
+    """A joint SpatialNet-ViT recipe shrunk for tests: captions + land-use, VQA and two forest heads.
+
+    RGB datasets come from the tiny world (VQA tiles at 48 px, beside 32 px caption images, so the
+    RGB stem resamples its position embeddings), the forest from the 24-band tiny forest.
+    """
+    small_text = {"hidden_size": 32, "layers": 1, "attention_heads": 2}
+    return {
+        "name": "test-joint",
+        "seed": 0,
+        "datasets": {
+            "ucm_captions": {
+                "tasks": ["captions", "landuse"],
+                "modality": "rgb",
+                "batch_size": 8,
+                "data": {"dataset": "ucm_captions", "root": world, "image_size": 32},
+            },
+            "rsvqa_lr": {
+                "tasks": ["vqa"],
+                "modality": "rgb",
+                "batch_size": 4,
+                "data": {
+                    "dataset": "rsvqa_lr",
+                    "root": world,
+                    "image_size": 48,
+                    "questions_per_image": 3,
+                    "augment": {"random_resized_crop": None},
+                },
+            },
+            "taiga": {
+                "tasks": ["fertility", "lai"],
+                "modality": "hyperspectral",
+                "batch_size": 8,
+                "data": {
+                    "dataset": "taiga",
+                    "root": forest_root,
+                    "image_size": 9,
+                    "bands": list(range(FOREST_BANDS)),
+                    "block": 5,
+                    "dense_targets": True,
+                },
+            },
+        },
+        "backbone": {
+            "type": "shared_vit",
+            "embed_dim": 32,
+            "depth": 2,
+            "num_heads": 2,
+            "options": {
+                "modalities": {
+                    "rgb": {"in_chans": 3, "img_size": 32, "patch_size": 8},
+                    "hyperspectral": {"in_chans": FOREST_BANDS, "img_size": 9, "patch_size": 3},
+                }
+            },
+        },
+        "heads": {
+            "captions": {"type": "caption", **small_text, "max_length": 20, "num_beams": 2},
+            "landuse": {"type": "classification", "num_classes": 21, "weight": 0.5},
+            "vqa": {"type": "vqa", "target": "answer", **small_text, "fusion_layers": 1},
+            "fertility": {"type": "pixel_classification", "class_weighting": "median_frequency"},
+            "lai": {"type": "pixel_regression", "loss": "mae"},
+        },
+        "train": {
+            "epochs": 2,
+            "steps_per_epoch": 6,
+            "eval_batch_size": 32,
+            "lr": 1.0e-3,
+            "schedule": {"type": "constant"},
+            "select_metric": "joint",
+            "select_weights": {"landuse/accuracy": 1.0, "vqa/AA": 1.0, "taiga/mean_rmse": -1.0},
+            "threads": 1,
+        },
+    }
+
+
+@pytest.fixture(scope="session")
+def joint_recipe(tmp_path_factory: pytest.TempPathFactory, tiny_world: Path, forest: Path) -> Path:
+    """The tiny joint recipe as a YAML file."""
+    path = tmp_path_factory.mktemp("joint") / "joint.yaml"
+    path.write_text(yaml.safe_dump(tiny_joint_recipe(str(tiny_world), str(forest))), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def joint_run(tmp_path_factory: pytest.TempPathFactory, joint_recipe: Path) -> Path:
+    """The tiny joint model trained for 2 × 6 steps: one checkpoint for every task."""
+    run = tmp_path_factory.mktemp("joint_run") / "run"
+    assert main(["train", str(joint_recipe), "--out", str(run), "--no-progress"]) == 0
+    return run

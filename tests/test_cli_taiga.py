@@ -21,7 +21,7 @@ def test_training_fills_data_settings_and_stores_the_preprocessing(forest_run):
     assert fertility["num_classes"] == len(fertility["class_names"]) == len(fertility["class_frequencies"])
     assert all(name.split()[0].isdigit() for name in fertility["class_names"])  # "3 mesic heath forest"
     assert config["heads"]["lai"]["unit"] == "m²/m²" and config["heads"]["lai"]["scale"] > 0
-    state = json.loads((forest_run / "best" / "data_state.json").read_text())
+    state = json.loads((forest_run / "best" / "data_state.json").read_text())["taiga"]  # by dataset
     assert state["bands"] == list(range(FOREST_BANDS)) and set(state["scaling"]["p98"]) == set(
         CONTINUOUS_NAMES
     )

@@ -66,3 +66,20 @@ def test_exponent_floats_without_a_dot_are_floats(tmp_path):
     path.write_text("train:\n  lr: 1e-3\n")
     assert load_recipe(str(path), ["train.weight_decay=5E-2"]).train.lr == 0.001
     assert load_recipe(str(path), ["train.weight_decay=5E-2"]).train.weight_decay == 0.05
+
+
+def test_a_joint_recipe_lists_its_datasets_and_cuts_down_to_one():
+    joint = load_recipe("spatialnet_vit-tiny", ["data.root=WORLD"])
+    assert joint.is_joint and {n: s.data.root for n, s in joint.sources().items()} == dict.fromkeys(
+        ("ucm_captions", "rsvqa_lr", "taiga"), "WORLD"
+    )  # datasets without a root of their own read from data.root
+    assert joint.source_reading("rsvqa_lr")[1].tasks == ["vqa"]
+    with pytest.raises(RecipeError, match="reads no 'ucm_landuse' dataset"):
+        joint.source_reading("ucm_landuse")
+    single = joint.single_source("taiga", 28)
+    assert list(single.datasets) == ["taiga"] and list(single.heads) == joint.datasets["taiga"].tasks
+    assert list(single.backbone.options["modalities"]) == ["hyperspectral"]
+    assert single.train.steps_per_epoch == 28
+    assert single.train.select_weights == {"taiga/mean_accuracy": 1.0, "taiga/mean_rmse": -1.0}
+    plain = load_recipe("ucm_landuse-tiny")
+    assert not plain.is_joint and list(plain.sources()) == ["ucm_landuse"]

@@ -18,19 +18,41 @@ from spatialnet.config import BackboneConfig, from_dict
 from spatialnet.errors import RecipeError
 
 
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """The images one modality of a backbone reads: square size, patch size and bands."""
+
+    img_size: int
+    patch_size: int
+    in_chans: int
+
+
 class Backbone(nn.Module):
     """What a model needs from its encoder, whatever its kind.
 
     ``embed_dim`` is the width of ``pooled`` and of the tokens; ``map_channels`` the channels of
-    each per-pixel feature map in ``BackboneOutput.maps`` (empty for a ViT).
+    each per-pixel feature map in ``BackboneOutput.maps`` (empty for a ViT). ``modalities`` names
+    the inputs it has a stem for: one unnamed modality ``""`` except for the shared trunk.
     """
 
     config: BackboneConfig
     embed_dim: int
     map_channels: dict[str, int]
+    modalities: tuple[str, ...] = ("",)
 
     def forward(self, images: Tensor) -> BackboneOutput:  # noqa: D102
         raise NotImplementedError
+
+    def encode(self, images: Tensor, modality: str = "") -> BackboneOutput:
+        """Features of ``images`` of ``modality`` (a one-stem backbone has only ``""``)."""
+        if modality:
+            raise ValueError(f"this {self.config.type} backbone has one input; got modality {modality!r}")
+        output: BackboneOutput = self(images)
+        return output
+
+    def input_spec(self, modality: str = "") -> InputSpec:
+        """Size, patch and bands of the images ``modality`` reads."""
+        return InputSpec(self.config.img_size, self.config.patch_size, self.config.in_chans)
 
     def last_shared_parameter(self) -> Tensor:
         """The parameter of the last shared layer (GradNorm's W)."""
@@ -61,6 +83,7 @@ def register_backbone(name: str, options: type[Any] = NoOptions) -> Callable[[F]
 
 def build_backbone(config: BackboneConfig, source: str = "recipe") -> Backbone:
     """The backbone ``config.type`` with its ``options`` validated against the type's dataclass."""
+    import spatialnet.backbones.shared_vit  # noqa: F401  (registers "shared_vit")
     import spatialnet.backbones.vit  # noqa: F401  (registers "vit")
     import spatialnet.forest  # noqa: F401  (registers the forest networks)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from spatialnet.heads.caption import CaptionHead
 from spatialnet.heads.pixel import PixelRegressionHead
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.metrics.figures import save_confusion_matrix, save_error_histogram, save_prediction_scatter
-from spatialnet.training.checkpoint import read_data_state, write_json
-from spatialnet.training.evaluation import collect_predictions, score_predictions
+from spatialnet.training.checkpoint import read_data_states, write_json
+from spatialnet.training.evaluation import evaluate_sources
 from spatialnet.training.trainer import dump_metrics, load_run
 
 CAPTION_KEYS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
@@ -69,14 +70,22 @@ def evaluate_run(
     and a 100-bin absolute-error histogram, in physical units.
     """
     model, recipe, _, folder = load_run(run_dir, device)
-    if data_root is not None:
+    if data_root is not None:  # a joint recipe's datasets then all read from this world folder
         recipe.data.root = data_root
-    dataset = build_dataset(recipe.data, split, train=False, state=read_data_state(folder))
+        recipe.datasets = {
+            name: dataclasses.replace(entry, data=dataclasses.replace(entry.data, root=None))
+            for name, entry in recipe.datasets.items()
+        }
+    states = read_data_states(folder, recipe)
+    sources = {
+        name: (entry, build_dataset(entry.data, split, train=False, state=states.get(name)))
+        for name, entry in recipe.sources().items()
+    }
     device_ = next(model.parameters()).device
-    predictions, targets, losses = collect_predictions(
-        model, dataset, batch_size or recipe.train.eval_batch_size, device_, show_progress=True
+    batch = batch_size or recipe.train.eval_batch_size
+    metrics, predictions, targets = evaluate_sources(
+        model, sources, batch, device_, True, detailed=True, by_dataset=recipe.is_joint
     )
-    metrics = score_predictions(model, predictions, targets, losses, detailed=True)
     out = out or Path(run_dir) / f"eval_{split}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     for name in predictions:
@@ -122,7 +131,13 @@ def evaluate_run(
             save_confusion_matrix(head_metrics["confusion_matrix"], names, png, title=f"{name} — {split}")
             head_metrics["confusion_matrix_png"] = png.name
     dump_metrics(
-        out, {"checkpoint": str(folder), "split": split, "data": recipe.data.root, "metrics": metrics}
+        out,
+        {
+            "checkpoint": str(folder),
+            "split": split,
+            "data": {name: entry.data.root for name, entry in recipe.sources().items()},
+            "metrics": metrics,
+        },
     )
     return metrics, out
 

@@ -49,7 +49,7 @@ def load_image(path: Path | str, size: int | None = None, channels: int = 3) -> 
         array = _composite_on_black(array, _to_uint8(alpha, path))
     array = _match_channels(array, channels, path)
     if size is not None:
-        array = _resize(array, size)
+        array = resize_square(array, size)
     return array if array.flags.writeable else array.copy()  # PIL-backed arrays are read-only
 
 
@@ -179,7 +179,7 @@ def _match_channels(array: NDArray[np.uint8], channels: int, path: Path) -> NDAr
     raise DataError(f"{path}: has {bands} bands, expected {channels}")
 
 
-def _resize(array: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
+def resize_square(array: NDArray[np.uint8], size: int) -> NDArray[np.uint8]:
     """Bicubic resize to size×size (PIL widens the kernel when shrinking, i.e. antialiases)."""
     height, width, bands = array.shape
     if (height, width) == (size, size):

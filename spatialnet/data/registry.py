@@ -26,18 +26,31 @@ DatasetFactory = Callable[..., Dataset[Any]]
 F = TypeVar("F", bound=DatasetFactory)
 
 DATASETS: dict[str, DatasetFactory] = {}
+INPUTS: dict[str, str] = {}  # dataset name -> what its items' images are: "image" (RGB) or "cube" windows
 
 
-def register_dataset(name: str) -> Callable[[F], F]:
-    """Decorator adding a dataset class or factory to :data:`DATASETS` under ``name``."""
+def register_dataset(name: str, reads: str = "image") -> Callable[[F], F]:
+    """Decorator adding a dataset class or factory to :data:`DATASETS` under ``name``.
+
+    ``reads`` says what a user hands a model trained on it: an ``image`` file or a hyperspectral
+    ``cube`` (windows around pixels).
+    """
 
     def decorator(factory: F) -> F:
         if name in DATASETS:
             raise ValueError(f"dataset '{name}' is already registered (by {DATASETS[name]!r})")
         DATASETS[name] = factory
+        INPUTS[name] = reads
         return factory
 
     return decorator
+
+
+def dataset_input(name: str) -> str:
+    """``image`` or ``cube``: the input of dataset ``name`` (DataError when it is not registered)."""
+    if name not in INPUTS:
+        raise DataError(f"data.dataset: unknown dataset '{name}'; known: {', '.join(sorted(DATASETS))}")
+    return INPUTS[name]
 
 
 def build_dataset(
@@ -111,7 +124,7 @@ def _taiga_split(root: str, seed: int, window: int, block: int) -> Any:
     return make_split(root, seed, window, block)
 
 
-@register_dataset("taiga")
+@register_dataset("taiga", reads="cube")
 def taiga(
     config: DataConfig, split: str, augment: TrainAugment | None, state: Mapping[str, Any] | None
 ) -> Dataset[Any]:

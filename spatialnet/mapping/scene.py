@@ -110,7 +110,7 @@ def map_scene(
     region = (Region(*settings.region) if settings.region else Region.whole(lines, samples)).checked(
         lines, samples, str(cube.path)
     )
-    grid = MapGrid(lines, samples, predictor.recipe.data.image_size, settings.stride, region)
+    grid = MapGrid(lines, samples, predictor.window, settings.stride, region)
     layers = output_layers(predictor.model)
     if len(layers) == 1:
         raise DataError(f"this model ({predictor.recipe.name}) has no per-pixel forest heads to map")

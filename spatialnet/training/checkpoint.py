@@ -97,16 +97,30 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def read_data_state(checkpoint: Path) -> dict[str, Any] | None:
-    """The training split's fitted preprocessing stored in a checkpoint, or None when it has none."""
+def read_data_states(checkpoint: Path, recipe: Recipe) -> dict[str, dict[str, Any]]:
+    """Preprocessing fitted on each dataset's training split, by dataset name (empty when none).
+
+    Checkpoints store ``{dataset: state}``; early single-dataset checkpoints stored the state alone.
+    """
     path = checkpoint / DATA_STATE_FILE
     if not path.is_file():
-        return None
+        return {}
     try:
-        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        states: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from err
-    return state
+    names = set(recipe.sources())
+    if set(states) <= names:
+        return states
+    if len(names) == 1:
+        return {next(iter(names)): states}
+    raise CheckpointError(f"{path}: expected fitted states under the dataset names {sorted(names)}")
+
+
+def read_data_state(checkpoint: Path, recipe: Recipe, source: str | None = None) -> dict[str, Any] | None:
+    """The fitted preprocessing of dataset ``source`` (default: the recipe's only one), or None."""
+    name = source if source is not None else next(iter(recipe.sources()))
+    return read_data_states(checkpoint, recipe).get(name)
 
 
 def save_checkpoint(

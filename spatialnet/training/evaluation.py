@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from spatialnet.config import SourceConfig
 from spatialnet.data.collate import collate
 from spatialnet.metrics.scoring import overall_metrics, score_head
 from spatialnet.model import SpatialNet
@@ -47,10 +49,14 @@ def collect_predictions(
     batch_size: int,
     device: torch.device,
     show_progress: bool = False,
+    tasks: Sequence[str] | None = None,
+    modality: str = "",
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
     """Predictions and scoring targets of every labelled head over ``dataset`` in order, plus mean losses.
 
-    Tensor outputs are concatenated; list outputs (generated captions) are joined as lists.
+    ``tasks`` limits the heads to those the dataset trains (default: every head it labels);
+    ``modality`` is the backbone stem its images go through. Tensor outputs are concatenated;
+    list outputs (generated captions) are joined as lists.
     """
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
@@ -60,12 +66,14 @@ def collect_predictions(
     seen = 0
     for batch in progress_bar(loader, "evaluate", enabled=show_progress):
         batch = move_to(batch, device)
-        tasks = model.labelled_tasks(batch)
-        out = model(batch, tasks)
+        if modality:
+            batch["modality"] = modality
+        labelled = [t for t in model.labelled_tasks(batch) if tasks is None or t in tasks]
+        out = model(batch, labelled)
         assert out.features is not None
         size = len(batch["image"])
         seen += size
-        for name in tasks:
+        for name in labelled:
             head = model.head(name)
             predictions[name].append(_to_cpu(head.predict(out.features, batch)))
             targets[name].append(_to_cpu(head.evaluation_targets(batch)))
@@ -88,6 +96,36 @@ def evaluate(
     """Metrics of every labelled head, keyed by head name, with each head's mean ``loss``."""
     predictions, targets, losses = collect_predictions(model, dataset, batch_size, device, show_progress)
     return score_predictions(model, predictions, targets, losses)
+
+
+def evaluate_sources(
+    model: SpatialNet,
+    sources: Mapping[str, tuple[SourceConfig, Dataset[Any]]],
+    batch_size: int,
+    device: torch.device,
+    show_progress: bool = False,
+    detailed: bool = False,
+    by_dataset: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Metrics, predictions and targets of every head over the split of the dataset that trains it.
+
+    All three are keyed by head name. Each dataset's ``overall`` (when it trains several heads)
+    is reported under ``overall``, or under the dataset's name with ``by_dataset`` (joint recipes).
+    """
+    metrics: dict[str, Any] = {}
+    predictions: dict[str, Any] = {}
+    targets: dict[str, Any] = {}
+    for name, (config, dataset) in sources.items():
+        found, truth, losses = collect_predictions(
+            model, dataset, batch_size, device, show_progress, config.tasks, config.modality
+        )
+        scored = score_predictions(model, found, truth, losses, detailed)
+        if by_dataset and "overall" in scored:
+            scored[name] = scored.pop("overall")
+        metrics.update(scored)
+        predictions.update(found)
+        targets.update(truth)
+    return metrics, predictions, targets
 
 
 def score_predictions(

@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from spatialnet.config import Recipe, to_dict
+from spatialnet.config import Recipe, SourceConfig, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import CheckpointError, DataError, RecipeError
@@ -43,7 +43,8 @@ from spatialnet.training.distributed import (
     select_device,
     shutdown,
 )
-from spatialnet.training.evaluation import evaluate, move_to
+from spatialnet.training.evaluation import evaluate_sources, move_to
+from spatialnet.training.mixing import MixedBatches, mixing_shares
 from spatialnet.training.schedule import LRSchedule
 
 Logger = Callable[[str], None]
@@ -142,22 +143,33 @@ class Trainer:
             raise RecipeError(f"'train.select_mode' is {recipe.train.select_mode!r}; expected 'max' or 'min'")
 
     # -- setup -----------------------------------------------------------------------------------
-    def _datasets(self) -> tuple[Dataset[Any], Dataset[Any], dict[str, Any] | None]:
-        """Train and val datasets, and the state fitted on the train split (val reuses it)."""
-        data = self.recipe.data
-        train_set = build_dataset(data, data.train_split, train=True)
-        state = fitted_state(train_set)
-        val_set = build_dataset(data, data.val_split, train=False, state=state)
-        for split, dataset in ((data.train_split, train_set), (data.val_split, val_set)):
-            if len(dataset) == 0:  # type: ignore[arg-type]
-                raise DataError(f"{data.root}: the '{split}' split of {data.dataset} has no samples")
-        bands = int(val_set[0]["image"].shape[0])
-        if bands != self.recipe.backbone.in_chans:
-            raise RecipeError(
-                f"{data.root}: the data gives {bands} bands per image (data.bands / the files) but "
-                f"'backbone.in_chans' is {self.recipe.backbone.in_chans}; make them agree"
-            )
-        return train_set, val_set, state
+    def _sources(self) -> dict[str, SourceData]:
+        """Train and val datasets of every dataset the recipe reads, with the state fitted on train."""
+        sources = {}
+        for name, entry in self.recipe.sources().items():
+            data = entry.data
+            train_set = build_dataset(data, data.train_split, train=True)
+            state = fitted_state(train_set)
+            val_set = build_dataset(data, data.val_split, train=False, state=state)
+            for split, dataset in ((data.train_split, train_set), (data.val_split, val_set)):
+                if len(dataset) == 0:  # type: ignore[arg-type]
+                    raise DataError(f"{data.root}: the '{split}' split of {data.dataset} has no samples")
+            sources[name] = SourceData(name, entry, train_set, val_set, state)
+        return sources
+
+    def _check_bands(self, model: SpatialNet, sources: dict[str, SourceData]) -> None:
+        """Refuse data whose band count differs from what the backbone stem of its modality reads."""
+        for source in sources.values():
+            bands = int(source.val[0]["image"].shape[0])
+            expected = model.backbone.input_spec(source.config.modality).in_chans
+            if bands != expected:
+                where = (
+                    f"'{source.config.modality}' stem" if source.config.modality else "'backbone.in_chans'"
+                )
+                raise RecipeError(
+                    f"{source.config.data.root}: the data gives {bands} bands per image (data.bands / the "
+                    f"files) but the {where} reads {expected}; make them agree"
+                )
 
     def _check_resumable(self, last: Path) -> None:
         stored = ckpt.read_recipe(last)
@@ -181,16 +193,21 @@ class Trainer:
         recipe, context, device = self.recipe, self.context, self.context.device
         train_cfg = recipe.train
         seed_everything(recipe.seed)
-        train_set, val_set, data_state = self._datasets()
-        recipe = self.recipe = fill_head_settings(recipe, train_set)
-        extra_files = {ckpt.DATA_STATE_FILE: ckpt.json_bytes(data_state)} if data_state is not None else {}
+        sources = self._sources()
+        for source in sources.values():
+            recipe = fill_head_settings(recipe, source.train, source.config.tasks)
+        self.recipe = recipe
+        states = {name: source.state for name, source in sources.items() if source.state is not None}
+        extra_files = {ckpt.DATA_STATE_FILE: ckpt.json_bytes(states)} if states else {}
         last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
         if context.is_main:
             ckpt.recover(last_dir)
             ckpt.recover(best_dir)
         barrier(context)
         resume_from = ckpt.resolve_checkpoint(last_dir) if self.resume else None
-        model = SpatialNet.from_recipe(recipe, files=resume_from, texts=_texts_of(train_set)).to(device)
+        texts = _texts_of([source.train for source in sources.values()])
+        model = SpatialNet.from_recipe(recipe, files=resume_from, texts=texts).to(device)
+        self._check_bands(model, sources)
         heads = {name: model.head(name).config for name in model.heads}
         balancer = build_balancer(
             recipe.loss.balancing,
@@ -202,26 +219,37 @@ class Trainer:
         for group in optimizer.param_groups:
             group["initial_lr"] = group["lr"]
 
-        if train_cfg.batch_size % context.world_size:
-            raise RecipeError(
-                f"'train.batch_size' {train_cfg.batch_size} must divide over {context.world_size} processes"
+        loaders = {}
+        for name, source in sources.items():
+            batch_size = source.config.batch_size or train_cfg.batch_size
+            if batch_size % context.world_size:
+                raise RecipeError(
+                    f"the batch size {batch_size} of {name} must divide over {context.world_size} processes"
+                )
+            sampler = EpochSampler(len(source.train), recipe.seed, context.rank, context.world_size)  # type: ignore[arg-type]
+            loaders[name] = DataLoader(
+                source.train,
+                batch_size=batch_size // context.world_size,
+                sampler=sampler,
+                num_workers=source.config.data.num_workers,
+                pin_memory=device.type == "cuda",
+                collate_fn=collate,
             )
-        sampler = EpochSampler(len(train_set), recipe.seed, context.rank, context.world_size)  # type: ignore[arg-type]
-        loader = DataLoader(
-            train_set,
-            batch_size=train_cfg.batch_size // context.world_size,
-            sampler=sampler,
-            num_workers=recipe.data.num_workers,
-            pin_memory=device.type == "cuda",
-            collate_fn=collate,
+        shares = mixing_shares(
+            {name: len(source.train) for name, source in sources.items()},  # type: ignore[arg-type]
+            {name: source.config.proportion for name, source in sources.items()},
+            train_cfg.mix,
+            train_cfg.mix_temperature,
         )
-        schedule = LRSchedule(train_cfg.schedule, len(loader), train_cfg.epochs, train_cfg.select_mode)
+        steps = train_cfg.steps_per_epoch or sum(len(loader) for loader in loaders.values())
+        batches = MixedBatches(loaders, shares, steps, recipe.seed)
+        schedule = LRSchedule(train_cfg.schedule, len(batches), train_cfg.epochs, train_cfg.select_mode)
         net: nn.Module = model
         if context.enabled:
             net = DistributedDataParallel(
                 model,
                 device_ids=[device.index] if device.type == "cuda" else None,
-                find_unused_parameters=len(model.heads) > 1,
+                find_unused_parameters=len(model.heads) > 1 or len(sources) > 1,
             )
 
         start_epoch, step, best_value, best_epoch = 0, 0, None, -1
@@ -251,24 +279,30 @@ class Trainer:
         for epoch in range(start_epoch, train_cfg.epochs):
             epoch_seed = recipe.seed * 10_007 + epoch
             seed_everything(epoch_seed)
-            sampler.set_epoch(epoch)
-            if hasattr(train_set, "set_epoch"):
-                train_set.set_epoch(epoch_seed)
+            for source in sources.values():
+                if hasattr(source.train, "set_epoch"):
+                    source.train.set_epoch(epoch_seed)
             net.train()
             started = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
             task_sums: dict[str, float] = {}
             with make_progress() if self.show_progress else _NullProgress() as progress:
                 bar: Any = progress.add_task(
-                    f"epoch {epoch + 1}/{train_cfg.epochs}", total=len(loader), status=""
+                    f"epoch {epoch + 1}/{train_cfg.epochs}", total=len(batches), status=""
                 )
-                for batch in loader:
+                for name, batch in batches.epoch(epoch):
                     schedule.apply(optimizer, step)
                     batch = move_to(batch, device)
+                    source_cfg = sources[name].config
+                    if source_cfg.modality:
+                        batch["modality"] = source_cfg.modality
                     optimizer.zero_grad(set_to_none=True)
-                    losses = net(batch).losses
-                    if not losses:
-                        raise RecipeError(f"a training batch labels none of the heads {list(model.heads)}")
+                    tasks = [task for task in source_cfg.tasks if model.head(task).has_targets(batch)]
+                    if not tasks:
+                        raise RecipeError(
+                            f"a training batch of {name} labels none of its tasks {source_cfg.tasks}"
+                        )
+                    losses = net(batch, tasks).losses
                     balancer.before_backward(losses, shared)
                     total = balancer(losses)
                     if recipe.loss.l2_penalty:
@@ -280,25 +314,32 @@ class Trainer:
                     balancer.after_step()
                     step += 1
                     loss_sum += total.detach()
-                    for name, value in losses.items():
-                        task_sums[name] = task_sums.get(name, 0.0) + float(value.detach())
+                    for task, value in losses.items():
+                        task_sums[task] = task_sums.get(task, 0.0) + float(value.detach())
                     progress.update(bar, advance=1, status=f"loss {float(total.detach()):.4f}")
             train_seconds += time.perf_counter() - started
-            mean_loss = float(all_reduce_mean(loss_sum / len(loader), context))
+            mean_loss = float(all_reduce_mean(loss_sum / len(batches), context))
             record: dict[str, Any] = {
                 "epoch": epoch + 1,
                 "train_loss": mean_loss,
                 "lr": optimizer.param_groups[0]["lr"],
                 "task_weights": balancer.task_weights(),
-                "train_task_losses": {k: v / len(loader) for k, v in task_sums.items()},
+                "batches": dict(batches.counts),  # per dataset, this epoch
+                "train_task_losses": _task_means(task_sums, batches, sources, context),
                 "seconds": train_seconds,
             }
             validate = (epoch + 1) % train_cfg.val_every == 0 or epoch + 1 == train_cfg.epochs
             improved = False
             if validate:
                 value = 0.0
-                if context.is_main:  # the validation set is small: rank 0 scores it alone
-                    val_metrics = evaluate(model, val_set, train_cfg.eval_batch_size, device)
+                if context.is_main:  # the validation sets are small: rank 0 scores them alone
+                    val_metrics, _, _ = evaluate_sources(
+                        model,
+                        {n: (s.config, s.val) for n, s in sources.items()},
+                        train_cfg.eval_batch_size,
+                        device,
+                        by_dataset=recipe.is_joint,
+                    )
                     flat = flatten_metrics(val_metrics)
                     value = self._select(flat)
                     record["val"] = flat
@@ -352,12 +393,16 @@ class Trainer:
         return result
 
     def _select(self, flat: dict[str, float]) -> float:
-        name = self.recipe.train.select_metric
-        if name not in flat:
+        """The value picking the best checkpoint: ``select_metric``, or the ``select_weights`` sum."""
+        train = self.recipe.train
+        weights = train.select_weights or {train.select_metric: 1.0}
+        missing = [name for name in weights if name not in flat]
+        if missing:
+            key = "select_weights" if train.select_weights else "select_metric"
             raise RecipeError(
-                f"'train.select_metric' is {name!r}; validation reports: {', '.join(sorted(flat))}"
+                f"'train.{key}' names {missing[0]!r}; validation reports: {', '.join(sorted(flat))}"
             )
-        return flat[name]
+        return sum(weight * flat[name] for name, weight in weights.items())
 
 
 def fitted_state(dataset: Dataset[Any]) -> dict[str, Any] | None:
@@ -366,7 +411,40 @@ def fitted_state(dataset: Dataset[Any]) -> dict[str, Any] | None:
     return method() if callable(method) else None
 
 
-def fill_head_settings(recipe: Recipe, dataset: Dataset[Any]) -> Recipe:
+@dataclasses.dataclass
+class SourceData:
+    """One dataset of a run: its recipe entry, train and val splits and the state fitted on train."""
+
+    name: str
+    config: SourceConfig
+    train: Dataset[Any]
+    val: Dataset[Any]
+    state: dict[str, Any] | None
+
+
+def _owner(sources: dict[str, SourceData], task: str) -> str:
+    """The dataset whose batches train ``task``."""
+    return next(name for name, source in sources.items() if task in source.config.tasks)
+
+
+def _task_means(
+    sums: dict[str, float], batches: MixedBatches, sources: dict[str, SourceData], context: DistributedContext
+) -> dict[str, float]:
+    """Each task's mean training loss over its batches of the epoch, averaged over processes.
+
+    Every process sees the same datasets in the same order, hence the same tasks.
+    """
+    names = sorted(sums)
+    if not names:
+        return {}
+    local = torch.tensor([sums[name] for name in names], dtype=torch.float64, device=context.device)
+    totals = all_reduce_mean(local, context).tolist()  # on the device: NCCL reduces CUDA tensors only
+    return {
+        name: total / batches.counts[_owner(sources, name)] for name, total in zip(names, totals, strict=True)
+    }
+
+
+def fill_head_settings(recipe: Recipe, dataset: Dataset[Any], tasks: list[str] | None = None) -> Recipe:
     """The recipe with data-derived head settings filled in where a head entry leaves them out.
 
     A dataset's ``head_settings()`` maps target keys to settings (class names and counts, scales,
@@ -379,6 +457,9 @@ def fill_head_settings(recipe: Recipe, dataset: Dataset[Any]) -> Recipe:
     settings: dict[str, dict[str, Any]] = method()
     heads = {}
     for name, spec in recipe.heads.items():
+        if tasks is not None and name not in tasks:
+            heads[name] = spec
+            continue
         target = spec.get("target") or name
         cls = HEAD_REGISTRY.get(str(spec.get("type")))
         known = {f.name for f in dataclasses.fields(cls.config_class)} if cls else set()
@@ -387,10 +468,25 @@ def fill_head_settings(recipe: Recipe, dataset: Dataset[Any]) -> Recipe:
     return dataclasses.replace(recipe, heads=heads)
 
 
-def _texts_of(dataset: Dataset[Any]) -> Callable[[str], list[str]] | None:
-    """The dataset's sentences by batch key, for heads that fit a vocabulary (None if it has none)."""
-    texts = getattr(dataset, "texts", None)
-    return texts if callable(texts) else None
+def _texts_of(datasets: list[Dataset[Any]]) -> Callable[[str], list[str]] | None:
+    """Training sentences by batch key, for heads that fit a vocabulary (None if no dataset has any).
+
+    With several datasets, a key is answered by the first dataset that has sentences under it.
+    """
+    providers = [texts for d in datasets if callable(texts := getattr(d, "texts", None))]
+    if len(providers) <= 1:
+        return providers[0] if providers else None
+
+    def first_with(key: str) -> list[str]:
+        for provider in providers:
+            try:
+                found: list[str] = provider(key)
+            except DataError:
+                continue
+            return found
+        raise DataError(f"no dataset of the recipe has sentences under {key!r}")
+
+    return first_with
 
 
 class _NullProgress:

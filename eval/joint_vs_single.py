@@ -39,6 +39,7 @@ from spatialnet.cli.evaluate import evaluate_run
 from spatialnet.config import Recipe, load_recipe, to_dict
 from spatialnet.data.registry import build_dataset
 from spatialnet.metrics.headlines import Headline, formatted, headline_values
+from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.mixing import batch_counts, mixing_shares
 from spatialnet.training.trainer import Trainer
@@ -209,8 +210,9 @@ def markdown(report: dict[str, Any]) -> str:
         single_s = [s["single_train_seconds"] for s in setting["seeds"]]
         lines += [
             "",
-            f"Training seconds (steps only, 2-core CPU): joint {spread(joint_s)}, the single-task models "
-            f"together {spread(single_s)}.",
+            "Training seconds (steps only, wall clock on a 2-core CPU, inflated whenever another job "
+            "shared it; `scripts/bench_joint.py` compares the cost on an idle CPU): "
+            f"joint {spread(joint_s)}, the single-task models together {spread(single_s)}.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -261,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     command = "python eval/joint_vs_single.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     report = {"recipe": args.recipe, "seeds": seeds, "command": command, "settings": report_settings}
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    for compared in report_settings:  # the JSON keeps every scalar metric, not matrices or per-image scores
+        for result in compared["seeds"]:
+            result["joint"]["metrics"] = flatten_metrics(result["joint"]["metrics"])
+            result["single_metrics"] = flatten_metrics(result["single_metrics"])
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     text = markdown(report)
     args.out.with_suffix(".md").write_text(text)

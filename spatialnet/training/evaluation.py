@@ -86,18 +86,6 @@ def collect_predictions(
     )
 
 
-def evaluate(
-    model: SpatialNet,
-    dataset: Dataset[Any],
-    batch_size: int,
-    device: torch.device,
-    show_progress: bool = False,
-) -> dict[str, Any]:
-    """Metrics of every labelled head, keyed by head name, with each head's mean ``loss``."""
-    predictions, targets, losses = collect_predictions(model, dataset, batch_size, device, show_progress)
-    return score_predictions(model, predictions, targets, losses)
-
-
 def evaluate_sources(
     model: SpatialNet,
     sources: Mapping[str, tuple[SourceConfig, Dataset[Any]]],

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, InputSpec, register_backbone
-from spatialnet.backbones.vit import ACTIVATIONS, _conv_stem_embed, _read_state_dict, resolve_backbone_config
+from spatialnet.backbones.vit import ACTIVATIONS, conv_stem_embed, read_state_dict, resolve_backbone_config
 from spatialnet.config import BackboneConfig
 from spatialnet.errors import RecipeError
 
@@ -63,7 +63,7 @@ class ModalityStem(nn.Module):
         self.options = options
         if options.stem == "conv":
             config = dataclasses.replace(trunk, in_chans=options.in_chans, patch_size=options.patch_size)
-            self.embed = _conv_stem_embed(config)(
+            self.embed = conv_stem_embed(config)(
                 img_size=options.img_size, patch_size=1, in_chans=options.in_chans, embed_dim=trunk.embed_dim
             )
         elif options.stem == "patch":
@@ -199,7 +199,7 @@ def load_trunk_weights(backbone: SharedViT, source: str) -> list[str]:
     The trunk (``blocks``, ``norm``) loads where shapes match; each ``patch`` stem takes the patch
     projection adapted to its band count and the position embedding resampled to its grid.
     """
-    raw = _read_state_dict(source)
+    raw = read_state_dict(source)
     if any(k.startswith("backbone.") for k in raw):  # a SpatialNet checkpoint
         raw = {k.removeprefix("backbone."): v for k, v in raw.items() if k.startswith("backbone.")}
         raw = {k.removeprefix("vit."): v for k, v in raw.items()}

@@ -64,7 +64,7 @@ def resolve_backbone_config(config: BackboneConfig, source: str = "recipe") -> B
     return from_dict(BackboneConfig, merged, f"{source} (preset {config.preset})", "backbone.")
 
 
-def _conv_stem_embed(config: BackboneConfig) -> Any:
+def conv_stem_embed(config: BackboneConfig) -> Any:
     """A ``HybridEmbed`` whose backbone is a stack of stride-2 3×3 convs reaching stride P."""
     depth = int(math.log2(config.patch_size))
     if 2**depth != config.patch_size or depth < 1:
@@ -89,7 +89,7 @@ def build_vit(config: BackboneConfig) -> VisionTransformer:
         )
     kwargs: dict[str, Any] = {"patch_size": config.patch_size}
     if config.stem == "conv":  # the conv stem reaches stride P itself; timm then embeds 1×1 "patches"
-        kwargs.update(embed_layer=_conv_stem_embed(config), patch_size=1)
+        kwargs.update(embed_layer=conv_stem_embed(config), patch_size=1)
     elif config.stem != "patch":
         raise RecipeError(f"'backbone.stem' is {config.stem!r}; expected 'patch' or 'conv'")
     if config.global_pool not in ("token", "avg"):
@@ -166,7 +166,7 @@ def vit_backbone(config: BackboneConfig, options: NoOptions) -> ViTBackbone:
     return ViTBackbone(config)
 
 
-def _read_state_dict(source: str) -> dict[str, Tensor]:
+def read_state_dict(source: str) -> dict[str, Tensor]:
     """Weights from a file (.safetensors, tensors-only .pth/.bin), a SpatialNet run or a timm name."""
     path = Path(source).expanduser()
     if path.is_dir():  # a SpatialNet run or checkpoint folder: its model.safetensors
@@ -200,7 +200,7 @@ def load_pretrained(backbone: ViTBackbone, source: str) -> list[str]:
     Returns the backbone keys that the weights did not provide (e.g. a conv stem).
     """
     model = backbone.vit
-    raw = _read_state_dict(source)
+    raw = read_state_dict(source)
     own_prefix = "backbone.vit."
     if any(k.startswith(own_prefix) for k in raw):
         # a SpatialNet checkpoint (model.safetensors): the same architecture, stem included

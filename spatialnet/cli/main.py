@@ -7,10 +7,20 @@ import os
 import sys
 from collections.abc import Sequence
 
-from spatialnet.cli import evaluate, forest_map, predict, quickstart, score_captions, score_vqa, synth, train
+from spatialnet.cli import (
+    app,
+    evaluate,
+    forest_map,
+    predict,
+    quickstart,
+    score_captions,
+    score_vqa,
+    synth,
+    train,
+)
 from spatialnet.errors import SpatialNetError
 
-COMMANDS = (quickstart, synth, train, evaluate, predict, forest_map, score_captions, score_vqa)
+COMMANDS = (quickstart, synth, train, evaluate, predict, forest_map, score_captions, score_vqa, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

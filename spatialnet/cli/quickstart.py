@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"try: spatialnet predict {run_dir} --image {image}")
     console.print(f"     spatialnet predict {run_dir} --image {tile} --question {question}")
     console.print(f"     spatialnet predict {run_dir} --cube {cube} --pixel {middle} {middle}")
+    console.print(f"     spatialnet app --checkpoint {run_dir}")
     return 0
 
 

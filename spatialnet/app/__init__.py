@@ -1,0 +1,1 @@
+"""The Gradio app: every task of a checkpoint in front of a person (``spatialnet app``)."""

@@ -151,4 +151,6 @@ class AppTasks:
 def _readable(message: str) -> str:
     """An error for a person: the uploaded file's temporary path replaced by 'the image'."""
     head, _, rest = message.partition(": ")
-    return f"The image {rest}" if rest and ("/" in head or "\\" in head) else message
+    if not rest or not ("/" in head or "\\" in head):
+        return message
+    return f"The image is {rest}" if rest.startswith("not ") else f"The image {rest}"

@@ -194,3 +194,18 @@ def joint_run(tmp_path_factory: pytest.TempPathFactory, joint_recipe: Path) -> P
     run = tmp_path_factory.mktemp("joint_run") / "run"
     assert main(["train", str(joint_recipe), "--out", str(run), "--no-progress"]) == 0
     return run
+
+
+@pytest.fixture(scope="module")
+def app_client(joint_run: Path):  # type: ignore[no-untyped-def]
+    """The app on the tiny joint checkpoint, on a free localhost port, and a gradio_client for it."""
+    from gradio_client import Client
+
+    from spatialnet.app.build import launch
+    from tests.training.test_trainer import free_port
+
+    demo, url = launch(joint_run, "127.0.0.1", free_port(), "cpu", block=False)
+    try:
+        yield Client(url, verbose=False)
+    finally:
+        demo.close()

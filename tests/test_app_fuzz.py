@@ -9,13 +9,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
-
-from spatialnet.app.build import launch
-from tests.training.test_trainer import free_port
 
 CASES = 500
 ODD_QUESTIONS = [
@@ -72,16 +68,7 @@ def random_upload(rng: random.Random, folder: Path, index: int) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def client(joint_run):
-    demo, url = launch(joint_run, "127.0.0.1", free_port(), "cpu", block=False)
-    try:
-        yield Client(url, verbose=False)
-    finally:
-        demo.close()
-
-
-def test_random_and_bad_inputs_never_crash_the_server(client, tiny_world, tmp_path):
+def test_random_and_bad_inputs_never_crash_the_server(app_client, tiny_world, tmp_path):
     rng = random.Random(0)
     answered = refused = 0
     good = sorted((tiny_world / "ucm_captions" / "imgs").iterdir())[0]
@@ -90,13 +77,15 @@ def test_random_and_bad_inputs_never_crash_the_server(client, tiny_world, tmp_pa
         question = rng.choice([*ODD_QUESTIONS, "How many buildings are there?", None, 42])
         try:
             if rng.random() < 0.5:
-                client.predict(upload, api_name="/caption")
+                app_client.predict(upload, api_name="/caption")
             else:
-                client.predict(upload, question, api_name="/ask")
+                app_client.predict(upload, question, api_name="/ask")
             answered += 1
         except AppError as err:  # refused: the person sees a message
             assert str(err).strip(), f"case {index}: refused without a message"
             assert "upstream" not in str(err).lower(), f"case {index}: an unhandled error, not a message"
             refused += 1
     assert answered + refused == CASES and answered > 50 and refused > 50
-    assert isinstance(client.predict(handle_file(str(good)), api_name="/caption")[0], str)  # still serving
+    assert isinstance(
+        app_client.predict(handle_file(str(good)), api_name="/caption")[0], str
+    )  # still serving

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from spatialnet.config import Recipe, SourceConfig
+from spatialnet.config import DataConfig, Recipe, SourceConfig
 from spatialnet.data.images import load_image, resize_square
 from spatialnet.data.registry import dataset_input
 from spatialnet.data.rsvqa_answers import question_type
@@ -86,61 +86,88 @@ class Predictor:
     def _channels(self, source: SourceConfig) -> int:
         return self.model.backbone.input_spec(source.modality).in_chans
 
-    @torch.no_grad()
-    def predict_array(self, array: np.ndarray, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
+    def predict_array(
+        self, array: np.ndarray, top_k: int = 5, question: str | None = None, **options: Any
+    ) -> dict[str, Any]:
         """Predictions of every image head for one (H, W, C) uint8 image (resized per dataset).
 
         With ``question``, VQA heads answer it (top-3 answers with probabilities); without, they are
-        skipped.
+        skipped. ``options`` as for :meth:`predict_arrays`.
+        """
+        return self.predict_arrays([array], top_k, [question], **options)[0]
+
+    @torch.no_grad()
+    def predict_arrays(
+        self,
+        arrays: list[np.ndarray],
+        top_k: int = 5,
+        questions: list[str | None] | None = None,
+        tasks: set[str] | None = None,
+        num_beams: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`predict_array` for several images in one forward pass per dataset (what the app batches).
+
+        ``questions`` are per image and all given or all None; ``tasks`` limits the heads run (e.g.
+        only ``vqa`` to answer); ``num_beams`` overrides the caption head's beam search.
         """
         sources = self.image_sources()
         if not sources:
             raise DataError(f"this model ({self.recipe.name}) reads hyperspectral cubes, not images")
-        if question is not None:
-            question = checked_question(question)
-        result: dict[str, Any] = {}
+        asked = questions or [None] * len(arrays)
+        if len(asked) != len(arrays) or len({q is None for q in asked}) > 1:
+            raise ValueError("predict_arrays: give one question per image for every image, or none")
+        texts = [checked_question(q) for q in asked if q is not None]
+        results: list[dict[str, Any]] = [{} for _ in arrays]
         for source in sources.values():
             data = source.data
-            resized = resize_square(np.ascontiguousarray(array), data.image_size)
-            image = normalize(torch.from_numpy(np.array(resized)).permute(2, 0, 1), data.mean, data.std)
-            batch: dict[str, Any] = {"image": image.unsqueeze(0).to(self.device)}
+            images = torch.stack([prepared_image(array, data) for array in arrays])
+            batch: dict[str, Any] = {"image": images.to(self.device)}
             if source.modality:
                 batch["modality"] = source.modality
-            if question is not None:
-                batch["question"] = [[question]]
-            tasks = [t for t in source.tasks if self.model.head(t).can_predict(batch)]
-            if tasks:
-                result.update(self._summaries(self.model.predict(batch, tasks), top_k, question))
-        return result
+            if texts:
+                batch["question"] = [[text] for text in texts]
+            if num_beams is not None:
+                batch["generation"] = {"num_beams": num_beams, "early_stopping": num_beams > 1}
+            wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
+            names = [t for t in wanted if self.model.head(t).can_predict(batch)]
+            if names:
+                outputs = self.model.predict(batch, names)
+                for index, result in enumerate(results):
+                    result.update(self._summaries(outputs, index, top_k, texts[index] if texts else None))
+        return results
 
-    def _summaries(self, outputs: dict[str, Any], top_k: int, question: str | None) -> dict[str, Any]:
-        """Each head's first-item output as a person reads it: ranked classes, answers, values with units."""
+    def _summaries(
+        self, outputs: dict[str, Any], index: int, top_k: int, question: str | None
+    ) -> dict[str, Any]:
+        """Each head's output for item ``index`` as a person reads it: ranked classes, answers, values."""
         result: dict[str, Any] = {}
         for name, output in outputs.items():
             head = self.model.head(name)
             config = head.config
             if isinstance(head, VQAHead) and question is not None:
-                result[name] = answer_summary(head, question, output[0].cpu())
+                result[name] = answer_summary(head, question, output[index].cpu())
             elif isinstance(config, PixelRegressionConfig):
-                result[name] = {"value": float(output[0]), "unit": config.unit}
+                result[name] = {"value": float(output[index]), "unit": config.unit}
             elif isinstance(config, ClassifierConfig):
-                probs = output[0].cpu()
+                probs = output[index].cpu()
                 names = config.class_names or [str(i) for i in range(config.num_classes)]
                 values, indices = probs.topk(min(top_k, len(names)))
                 result[name] = [
                     {"label": names[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
                 ]
             elif isinstance(output, list):  # generated text, one per image
-                result[name] = output[0]
+                result[name] = output[index]
             elif isinstance(output, torch.Tensor) and output.ndim <= 2:
-                result[name] = output[0].cpu().tolist() if output.ndim == 2 else float(output[0])
+                result[name] = output[index].cpu().tolist() if output.ndim == 2 else float(output[index])
             else:
                 result[name] = {"shape": list(output.shape[1:])}
         return result
 
-    def predict_file(self, image_path: Path, top_k: int = 5, question: str | None = None) -> dict[str, Any]:
+    def predict_file(
+        self, image_path: Path, top_k: int = 5, question: str | None = None, **options: Any
+    ) -> dict[str, Any]:
         """Predictions of every image head for one image file (any size; resized), answering ``question``."""
-        return self.predict_array(self.load(image_path), top_k, question)
+        return self.predict_array(self.load(image_path), top_k, question, **options)
 
     def forest_preprocessing(self) -> TaigaPreprocessing:
         """The hyperspectral preprocessing stored with the checkpoint (DataError for other models)."""
@@ -203,10 +230,16 @@ class Predictor:
         if cube.no_data(raw[half, half]):
             raise DataError(f"{cube.path}: pixel ({row}, {col}) has no data (every band is the fill value)")
         image = torch.from_numpy(preprocessing.normalise_image(raw).transpose(2, 0, 1).copy())
-        return self._summaries(self.predict_windows(image.unsqueeze(0)), top_k, None)
+        return self._summaries(self.predict_windows(image.unsqueeze(0)), 0, top_k, None)
 
 
 MAX_QUESTION_CHARS = 1000  # far beyond any template; longer text is refused, not silently cut
+
+
+def prepared_image(array: np.ndarray, data: DataConfig) -> torch.Tensor:
+    """An (H, W, C) uint8 image as one dataset reads it: resized square, (C, H, W), normalised."""
+    resized = np.array(resize_square(np.ascontiguousarray(array), data.image_size))
+    return normalize(torch.from_numpy(resized).permute(2, 0, 1), data.mean, data.std)
 
 
 def checked_question(question: str) -> str:

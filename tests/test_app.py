@@ -5,22 +5,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gradio_client import handle_file
 
 from spatialnet.cli.main import main
 
 
-def predicted(run, image, capsys, question=None):
+def predicted(run, image, capsys, question=None, beams=None):
     args = ["predict", str(run), "--image", str(image), "--json"]
-    assert main([*args, "--question", question] if question else args) == 0
+    args += ["--question", question] if question else []
+    assert main(args + (["--beams", str(beams)] if beams else [])) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_caption_and_land_use_match_predict(app_client, joint_run, tiny_world, capsys):
+@pytest.mark.parametrize("beams", [None, 1, 4])
+def test_caption_and_land_use_match_predict(app_client, joint_run, tiny_world, capsys, beams):
     image = sorted((tiny_world / "ucm_captions" / "imgs").iterdir())[0]
-    caption, landuse = app_client.predict(handle_file(str(image)), api_name="/caption")
-    expected = predicted(joint_run, image, capsys)
+    caption, landuse = app_client.predict(
+        handle_file(str(image)), *([beams] if beams else []), api_name="/caption"
+    )
+    expected = predicted(joint_run, image, capsys, beams=beams)
     assert caption == expected["captions"]
     assert landuse["label"] == expected["landuse"][0]["label"]
     confidences = {c["label"]: c["confidence"] for c in landuse["confidences"]}
@@ -56,7 +61,7 @@ def test_bad_uploads_get_a_message_and_the_app_keeps_serving(app_client, tmp_pat
 
 def test_forest_maps_an_area_of_a_bundled_cube_and_reads_the_pixel(app_client, joint_run, forest, capsys):
     maps, readout = app_client.predict(
-        "20170615_reflectance_mosaic_128b.hdr", 128, 128, 32, api_name="/forest"
+        "20170615_reflectance_mosaic_128b.hdr", None, 128, 128, 32, api_name="/forest"
     )
     names = {Path(item["image"]).name for item in maps}
     assert {"fertility_class.png", "lai.png"} <= names, names
@@ -66,4 +71,45 @@ def test_forest_maps_an_area_of_a_bundled_cube_and_reads_the_pixel(app_client, j
     assert readout["fertility"][0]["label"] == expected["fertility"][0]["label"]
     assert readout["lai"]["value"] == pytest.approx(expected["lai"]["value"], rel=1e-5)
     with pytest.raises(Exception, match="not in the list of choices"):  # no path a person names is read
-        app_client.predict("/etc/passwd", 128, 128, 32, api_name="/forest")
+        app_client.predict("/etc/passwd", None, 128, 128, 32, api_name="/forest")
+
+
+def uploaded_cube(forest, tmp_path, lines=40):
+    """The first ``lines`` lines of the bundled cube as a header + data file pair named like a person's."""
+    from spatialnet.data.taiga.envi import open_envi, write_envi
+
+    cube = open_envi(forest / "taiga" / "20170615_reflectance_mosaic_128b.hdr")
+    header = tmp_path / "my scene.hdr"
+    write_envi(header, np.asarray(cube.memmap()[:lines]), interleave=cube.interleave, metadata=cube.metadata)
+    data = [p for p in tmp_path.iterdir() if p.stem == "my scene" and p.suffix != ".hdr"]
+    return header, data[0]
+
+
+def test_forest_maps_an_uploaded_envi_cube(app_client, joint_run, forest, tmp_path, capsys):
+    header, data = uploaded_cube(forest, tmp_path)
+    maps, readout = app_client.predict(
+        "uploaded cube", [handle_file(str(header)), handle_file(str(data))], 20, 30, 16, api_name="/forest"
+    )
+    assert {"fertility_class.png", "lai.png"} <= {Path(item["image"]).name for item in maps}
+    assert main(["predict", str(joint_run), "--cube", str(header), "--pixel", "20", "30", "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert readout["fertility"][0]["label"] == expected["fertility"][0]["label"]
+    assert readout["lai"]["value"] == pytest.approx(expected["lai"]["value"], rel=1e-5)
+
+
+def test_bad_cube_uploads_are_refused_with_a_message(app_client, forest, tmp_path):
+    header, data = uploaded_cube(forest, tmp_path)
+    refusals = {
+        "Upload two files": [handle_file(str(header))],
+        "bytes, but its header expects": [handle_file(str(header)), handle_file(str(truncated(data)))],
+        "Pick a pixel": [handle_file(str(header)), handle_file(str(data))],
+    }
+    for message, files in refusals.items():
+        with pytest.raises(Exception, match=message):
+            app_client.predict("uploaded cube", files, 39, 30, 16, api_name="/forest")
+
+
+def truncated(data):
+    short = data.with_name("short.img")
+    short.write_bytes(data.read_bytes()[:1000])
+    return short

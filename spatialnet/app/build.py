@@ -1,23 +1,26 @@
-"""The Gradio Blocks app: Caption, Ask and About tabs over one loaded checkpoint.
+"""The Gradio Blocks app: Caption, Ask, Forest and About tabs over one loaded checkpoint.
 
 Each tab is a thin shell around :class:`~spatialnet.app.tasks.AppTasks`; every button is an API
-endpoint (``/caption``, ``/ask``, ``/about``) that ``gradio_client`` can call with typed inputs.
+endpoint (``/caption``, ``/ask``, ``/forest``, ``/about``) that ``gradio_client`` can call with
+typed inputs.
 Safe by default: it binds 127.0.0.1, never makes a share link, caps uploads and reads no path a
 person types (examples come from the model's own synthetic world).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from spatialnet.app.tasks import MAX_UPLOAD_BYTES, AppTasks, TaskError
+from spatialnet.app.tasks import MAX_BEAMS, MAX_CUBE_BYTES, MAX_MAP_SIDE, UPLOADED_CUBE, AppTasks, TaskError
 from spatialnet.predictor import Predictor
 
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"]
+LOG = logging.getLogger(__name__)
 EXAMPLE_QUESTIONS = [  # RSVQA-LR question templates
     "How many buildings are there?",
     "Is there a road?",
@@ -27,13 +30,19 @@ EXAMPLE_QUESTIONS = [  # RSVQA-LR question templates
 
 
 def _shown(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` with refused inputs shown to the person as a message instead of a crash."""
+    """``function`` with refused inputs shown to the person as a message instead of a crash.
+
+    Anything else is a bug: logged with its traceback and shown as an internal error.
+    """
 
     def run(*args: Any) -> Any:
         try:
             return function(*args)
         except TaskError as err:
             raise gr.Error(str(err)) from err
+        except Exception as err:
+            LOG.exception("%s failed", function.__name__)
+            raise gr.Error(f"Internal error ({type(err).__name__}); it is logged on the server.") from err
 
     run.__name__ = function.__name__
     run.__doc__ = function.__doc__
@@ -65,7 +74,8 @@ def _image_upload() -> gr.File:
 def build_app(tasks: AppTasks) -> gr.Blocks:
     """The Blocks app for ``tasks``' model."""
     examples = example_images(tasks)
-    with gr.Blocks(title="SpatialNet") as demo:
+    # uploads and shown results are deleted from Gradio's cache after an hour
+    with gr.Blocks(title="SpatialNet", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
             "# SpatialNet\nCaptions, land use and answers about aerial images; "
             "forest maps from hyperspectral cubes."
@@ -74,10 +84,18 @@ def build_app(tasks: AppTasks) -> gr.Blocks:
             image = _image_upload()
             preview = gr.Image(label="preview", interactive=False)
             image.change(_shown(tasks.preview), [image], [preview], api_visibility="private")
+            beams = gr.Slider(1, MAX_BEAMS, value=tasks.default_beams(), step=1, label="beam width")
             run = gr.Button("Describe", variant="primary")
             caption = gr.Textbox(label="caption")
             landuse = gr.Label(label="land use", num_top_classes=5)
-            run.click(_shown(tasks.caption), [image], [caption, landuse], api_name="caption")
+            run.click(
+                _shown(tasks.caption),
+                [image, beams],
+                [caption, landuse],
+                api_name="caption",
+                concurrency_id="caption",
+                concurrency_limit=tasks.max_batch,  # a batch's worth at once: see app/batching.py
+            )
             if examples:
                 gr.Examples(examples, [image])
         with gr.Tab("Ask"):
@@ -89,22 +107,19 @@ def build_app(tasks: AppTasks) -> gr.Blocks:
             answer = gr.Textbox(label="answer")
             top = gr.Label(label="top answers", num_top_classes=3)
             kind = gr.Textbox(label="question type")
-            ask.click(_shown(tasks.ask), [ask_image, question], [answer, top, kind], api_name="ask")
+            ask.click(
+                _shown(tasks.ask),
+                [ask_image, question],
+                [answer, top, kind],
+                api_name="ask",
+                concurrency_id="ask",
+                concurrency_limit=tasks.max_batch,
+            )
             gr.Examples(
                 [[examples[-1] if examples else None, q] for q in EXAMPLE_QUESTIONS], [ask_image, question]
             )
-        cubes = list(tasks.bundled_cubes())
-        if cubes:
-            with gr.Tab("Forest"):
-                cube = gr.Dropdown(cubes, value=cubes[0], label="hyperspectral cube (bundled)")
-                with gr.Row():
-                    row = gr.Number(value=768, label="row", precision=0)
-                    col = gr.Number(value=768, label="column", precision=0)
-                    size = gr.Number(value=96, label="map side (px, ≤ 256)", precision=0)
-                draw = gr.Button("Map the area and read the pixel", variant="primary")
-                maps = gr.Gallery(label="class and variable maps (legends and units on each)", columns=3)
-                readout = gr.JSON(label="the pixel: classes with probabilities, variables in their units")
-                draw.click(_shown(tasks.forest), [cube, row, col, size], [maps, readout], api_name="forest")
+        if tasks.has_forest():
+            _forest_tab(tasks)
         with gr.Tab("About"):
             card = gr.Markdown(tasks.about())
             refresh = gr.Button("Reload model card")
@@ -112,18 +127,59 @@ def build_app(tasks: AppTasks) -> gr.Blocks:
     return demo
 
 
+def _forest_tab(tasks: AppTasks) -> None:
+    """Pick a bundled cube or upload one (header + data file), then map an area around a pixel."""
+    cubes = list(tasks.bundled_cubes())
+    first = cubes[0] if cubes else UPLOADED_CUBE
+    row0, col0, info0 = tasks.describe_cube(first) if cubes else (0, 0, "Upload an ENVI header and its data.")
+    with gr.Tab("Forest"):
+        with gr.Row():
+            cube = gr.Dropdown([*cubes, UPLOADED_CUBE], value=first, label="hyperspectral cube")
+            files = gr.File(
+                label="or upload an ENVI cube: its .hdr header and data file",
+                file_count="multiple",
+                type="filepath",
+            )
+        info = gr.Markdown(info0)
+        with gr.Row():
+            row = gr.Number(value=row0, label="row", precision=0)
+            col = gr.Number(value=col0, label="column", precision=0)
+            size = gr.Number(value=96, label=f"map side (px, ≤ {MAX_MAP_SIDE})", precision=0)
+        draw = gr.Button("Map the area and read the pixel", variant="primary")
+        maps = gr.Gallery(label="class and variable maps (legends and units on each)", columns=3)
+        readout = gr.JSON(label="the pixel: classes with probabilities, variables in their units")
+
+        def chosen(name: str | None, uploaded: list[str] | None) -> tuple[int, int, str]:
+            return tasks.describe_cube(name, uploaded)
+
+        def uploaded(paths: list[str] | None) -> tuple[str, int, int, str]:
+            if not paths:
+                return first, *tasks.describe_cube(first)
+            return UPLOADED_CUBE, *tasks.describe_cube(UPLOADED_CUBE, paths)
+
+        cube.input(_shown(chosen), [cube, files], [row, col, info], api_visibility="private")
+        files.change(_shown(uploaded), [files], [cube, row, col, info], api_visibility="private")
+        draw.click(_shown(tasks.forest), [cube, files, row, col, size], [maps, readout], api_name="forest")
+
+
 def launch(
-    checkpoint: Path, host: str = "127.0.0.1", port: int = 7860, device: str = "auto", block: bool = True
+    checkpoint: Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    device: str = "auto",
+    block: bool = True,
+    max_batch: int = 8,
 ) -> tuple[gr.Blocks, str]:
     """Load ``checkpoint`` once and serve the app; returns the app and its local URL."""
-    tasks = AppTasks(Predictor.from_run(checkpoint, device))
+    tasks = AppTasks(Predictor.from_run(checkpoint, device), max_batch=max_batch)
     demo = build_app(tasks)
-    demo.queue(default_concurrency_limit=1)  # one model, one inference at a time; requests wait in the queue
+    demo.queue(default_concurrency_limit=1)  # the forest maps one at a time; requests wait in the queue
     _, url, _ = demo.launch(
         server_name=host,
         server_port=port,
         share=False,
-        max_file_size=MAX_UPLOAD_BYTES,
+        show_error=True,  # refusals and Gradio's own input checks reach the person as messages
+        max_file_size=MAX_CUBE_BYTES,  # images are held to MAX_UPLOAD_BYTES by the app itself
         prevent_thread_lock=not block,
         quiet=not block,
     )

@@ -1,22 +1,38 @@
 """What each tab of the app does, as plain functions of typed inputs (testable without a browser).
 
 Every input is checked the way ``spatialnet predict`` checks it (the same image loader with its
-decompression-bomb limit, the same question check), and failures become one readable message.
+decompression-bomb limit, the same question check, the same ENVI reader), and failures become one
+readable message. Images and questions that pass are answered in batches with whatever else is
+waiting (:mod:`spatialnet.app.batching`).
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 import tempfile
-from dataclasses import dataclass
+import threading
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spatialnet.errors import SpatialNetError
-from spatialnet.mapping.scene import MapSettings, map_scene
-from spatialnet.predictor import Predictor
+import numpy as np
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # refused before decoding: no aerial tile needs more
+from spatialnet.app.batching import MicroBatcher
+from spatialnet.errors import SpatialNetError
+from spatialnet.heads.caption import CaptionConfig
+from spatialnet.mapping.scene import MapSettings, map_scene
+from spatialnet.metrics.headlines import formatted, headline_values
+from spatialnet.predictor import Predictor, checked_question
+from spatialnet.training.checkpoint import read_metrics
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # an image; refused before decoding: no aerial tile needs more
+MAX_CUBE_BYTES = 512 * 1024 * 1024  # an uploaded ENVI data file (the app maps at most 256² pixels of it)
+MAX_HEADER_BYTES = 1024 * 1024  # an ENVI header is a page of text
+MAX_BEAMS = 8
+MAX_MAP_SIDE = 256
+KEPT_MAPS = 16  # map folders of earlier requests kept on disk (Gradio copies what it shows)
+UPLOADED_CUBE = "uploaded cube"
 
 
 class TaskError(Exception):
@@ -25,11 +41,26 @@ class TaskError(Exception):
 
 @dataclass
 class AppTasks:
-    """The loaded model and the functions behind the Caption, Ask and About tabs."""
+    """The loaded model and the functions behind the Caption, Ask, Forest and About tabs."""
 
     predictor: Predictor
+    max_batch: int = 8  # requests answered in one forward pass
+    scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spatialnet_app_")))
+    _model_lock: threading.Lock = field(default_factory=threading.Lock)
+    _uploads: dict[tuple[str, str], Path] = field(default_factory=dict)  # Gradio's paths → private copy
 
-    def _checked_image(self, path: str | None) -> Path:
+    def __post_init__(self) -> None:
+        self.captioner: MicroBatcher[tuple[np.ndarray, int], dict[str, Any]] = MicroBatcher(
+            self._caption_batch, self.max_batch, key=lambda item: item[1], lock=self._model_lock
+        )
+        self.answerer: MicroBatcher[tuple[np.ndarray, str], dict[str, Any]] = MicroBatcher(
+            self._answer_batch, self.max_batch, lock=self._model_lock
+        )
+        self._image_tasks = {t for source in self.predictor.image_sources().values() for t in source.tasks}
+
+    # -- images ------------------------------------------------------------------------------------
+    def _checked_image(self, path: str | None) -> np.ndarray:
+        """The upload decoded by the project's loader (size, format and bomb checks), or a TaskError."""
         if not path:
             raise TaskError("Upload an image first (PNG, JPEG or TIFF).")
         file = Path(path)
@@ -39,54 +70,78 @@ class AppTasks:
             raise TaskError(
                 f"The image is larger than {MAX_UPLOAD_BYTES // 2**20} MB; please upload a smaller one."
             )
-        return file
-
-    def preview(self, image: str | None) -> Any:
-        """The upload as the model reads it (decoded by the project's loader), or nothing."""
-        if not image:
-            return None
         try:
-            return self.predictor.load(self._checked_image(image))
+            return self.predictor.load(file)
         except SpatialNetError as err:
             raise TaskError(_readable(str(err))) from err
 
-    def caption(self, image: str | None) -> tuple[str, dict[str, float]]:
-        """The generated caption and the land-use classes with their probabilities."""
-        result = self._predict(image, None)
-        if "captions" not in result and "landuse" not in result:
+    def preview(self, image: str | None) -> Any:
+        """The upload as the model reads it (decoded by the project's loader), or nothing."""
+        return self._checked_image(image) if image else None
+
+    def default_beams(self) -> int:
+        """The caption head's beam width from its recipe (1 when the model has no caption head)."""
+        for name in self._image_tasks:
+            config = self.predictor.model.head(name).config
+            if isinstance(config, CaptionConfig):
+                return config.num_beams
+        return 1
+
+    def caption(self, image: str | None, beams: float | None = None) -> tuple[str, dict[str, float]]:
+        """The generated caption (beam search of ``beams`` width) and land-use classes with probabilities."""
+        if not self._image_tasks & {"captions", "landuse"}:
             raise TaskError("This model has no caption or land-use head.")
+        width = self.default_beams() if beams is None else beams
+        if not isinstance(width, int | float) or width != int(width) or not 1 <= width <= MAX_BEAMS:
+            raise TaskError(f"Beams must be a whole number from 1 to {MAX_BEAMS}.")
+        result = self.captioner.submit((self._checked_image(image), int(width)))
         classes = {item["label"]: item["probability"] for item in result.get("landuse", [])}
         return str(result.get("captions", "")), classes
 
+    def _caption_batch(self, items: list[tuple[np.ndarray, int]]) -> list[dict[str, Any]]:
+        return self.predictor.predict_arrays(
+            [array for array, _ in items], top_k=5, tasks={"captions", "landuse"}, num_beams=items[0][1]
+        )
+
     def ask(self, image: str | None, question: str | None) -> tuple[str, dict[str, float], str]:
         """The answer, the top answers with probabilities and the question type."""
-        if not question or not question.strip():
-            raise TaskError("Type a question, e.g. 'How many buildings are there?'")
-        result = self._predict(image, question)
-        if "vqa" not in result:
+        if "vqa" not in self._image_tasks:
             raise TaskError("This model has no question-answering head.")
-        answer = result["vqa"]
+        if not isinstance(question, str) or not question.strip():
+            raise TaskError("Type a question, e.g. 'How many buildings are there?'")
+        try:
+            text = checked_question(question)
+        except SpatialNetError as err:
+            raise TaskError(f"The question is too long: {str(err).partition('; ')[2]}.") from err
+        answer = self.answerer.submit((self._checked_image(image), text))["vqa"]
         return (
             str(answer["answer"]),
             {a["answer"]: a["probability"] for a in answer["top"]},
             str(answer["type"]),
         )
 
-    def _predict(self, image: str | None, question: str | None) -> dict[str, Any]:
+    def _answer_batch(self, items: list[tuple[np.ndarray, str]]) -> list[dict[str, Any]]:
+        return self.predictor.predict_arrays(
+            [array for array, _ in items], questions=[q for _, q in items], tasks={"vqa"}
+        )
+
+    # -- hyperspectral cubes -----------------------------------------------------------------------
+    def has_forest(self) -> bool:
+        """Whether the model predicts forest variables from hyperspectral cubes."""
         try:
-            return self.predictor.predict_file(self._checked_image(image), top_k=5, question=question)
-        except SpatialNetError as err:
-            raise TaskError(_readable(str(err))) from err
+            self.predictor.cube_source()
+        except SpatialNetError:
+            return False
+        return True
 
     def bundled_cubes(self) -> dict[str, Path]:
         """ENVI cubes of the model's own hyperspectral dataset on this machine, by file name.
 
-        The Forest tab offers only these: the app never opens a path a person types.
+        The Forest tab offers only these and uploads: the app never opens a path a person types.
         """
-        try:
-            _, source = self.predictor.cube_source()
-        except SpatialNetError:
+        if not self.has_forest():
             return {}
+        _, source = self.predictor.cube_source()
         root = Path(str(source.data.root or ""))
         folders = [root / "taiga", root]
         found = [h for folder in folders if folder.is_dir() for h in sorted(folder.glob("*.hdr"))]
@@ -100,51 +155,127 @@ class AppTasks:
                 cubes[header.name] = header
         return cubes
 
-    def forest(
-        self, cube: str | None, row: float, col: float, size: float
-    ) -> tuple[list[str], dict[str, Any]]:
-        """Quicklook maps of a ``size``² area centred on (row, col) and the forest variables of that pixel."""
+    def stored_upload(self, files: list[str] | None) -> Path:
+        """An uploaded ENVI header and data file, copied side by side into a private folder.
+
+        Returns the header path; the names a person's files carry are never used as paths.
+        """
+        paths = [Path(f) for f in files or [] if f]
+        headers = [p for p in paths if p.suffix.lower() == ".hdr"]
+        data = [p for p in paths if p.suffix.lower() != ".hdr"]
+        if len(headers) != 1 or len(data) != 1:
+            raise TaskError(
+                "Upload two files: the ENVI header (.hdr) and its data file (.img, .dat, .bsq, … or no "
+                f"extension); got {len(headers)} header(s) and {len(data)} other file(s)."
+            )
+        limits = ((headers[0], MAX_HEADER_BYTES, "header"), (data[0], MAX_CUBE_BYTES, "data"))
+        for path, limit, what in limits:
+            if not path.is_file():
+                raise TaskError("The upload did not arrive; please upload the cube again.")
+            if path.stat().st_size > limit:
+                raise TaskError(f"The {what} file is larger than {limit // 2**20} MB.")
+        key = (str(headers[0]), str(data[0]))  # Gradio gives every upload its own path
+        stored = self._uploads.get(key)
+        if stored is None or not stored.is_file():
+            folder = self._fresh_folder("upload")
+            shutil.copyfile(headers[0], folder / "cube.hdr")
+            shutil.copyfile(data[0], folder / "cube.img")
+            stored = self._uploads[key] = folder / "cube.hdr"
+        return stored
+
+    def describe_cube(self, cube: str | None, files: list[str] | None = None) -> tuple[int, int, str]:
+        """The chosen cube's centre pixel and a line on its size, to fill in the Forest tab."""
+        header = self._cube_header(cube, files)
+        lines, samples, bands = self._opened(header).shape
+        half = self.predictor.window // 2
+        info = (
+            f"{lines} lines × {samples} samples × {bands} bands; pixels with row {half}–{lines - half - 1} "
+            f"and column {half}–{samples - half - 1} have a full {self.predictor.window}² window."
+        )
+        return lines // 2, samples // 2, info
+
+    def _cube_header(self, cube: str | None, files: list[str] | None) -> Path:
+        if not self.has_forest():
+            raise TaskError("This model has no forest heads.")
+        if cube == UPLOADED_CUBE:
+            return self.stored_upload(files)
         cubes = self.bundled_cubes()
         if not cube or cube not in cubes:
-            raise TaskError(f"Pick one of the bundled cubes: {', '.join(cubes) or 'none on this machine'}.")
-        header = cubes[cube]
-        lines, samples, _ = self.predictor.open_cube(header).shape
-        side = int(min(max(size, 16), 256))
+            choices = ", ".join([*cubes, UPLOADED_CUBE])
+            raise TaskError(f"Pick one of: {choices} (with a header and data file uploaded).")
+        return cubes[cube]
+
+    def _opened(self, header: Path) -> Any:
+        try:
+            return self.predictor.open_cube(header)
+        except SpatialNetError as err:
+            raise TaskError(_readable_cube(str(err))) from err
+
+    def forest(
+        self, cube: str | None, files: list[str] | None, row: float, col: float, size: float
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Quicklook maps of a ``size``² area centred on (row, col) and the forest variables of that pixel."""
+        header = self._cube_header(cube, files)
+        lines, samples, _ = self._opened(header).shape
         half = self.predictor.window // 2
+        numbers = (row, col, size)
+        if not all(isinstance(v, int | float) and np.isfinite(v) for v in numbers):
+            raise TaskError("Row, column and map side must be numbers.")
         if not (half <= row < lines - half and half <= col < samples - half):
             raise TaskError(
                 f"Pick a pixel with row {half}–{lines - half - 1} and column {half}–{samples - half - 1}."
             )
+        side = int(min(max(size, 16), MAX_MAP_SIDE, lines, samples))
         top = int(min(max(row - side // 2, 0), lines - side))
         left = int(min(max(col - side // 2, 0), samples - side))
-        out = Path(tempfile.mkdtemp(prefix="spatialnet_forest_"))
+        out = self._fresh_folder("map")
         settings = MapSettings(region=(top, left, side, side), device=str(self.predictor.device))
         try:
-            map_scene(self.predictor, header, out, settings, progress=False)
-            readout = self.predictor.predict_pixel(header, int(row), int(col), top_k=3)
+            with self._model_lock:  # the pixel first: a no-data pixel is refused before the map is drawn
+                readout = self.predictor.predict_pixel(header, int(row), int(col), top_k=3)
+                map_scene(self.predictor, header, out, settings, progress=False)
         except SpatialNetError as err:
-            raise TaskError(str(err)) from err
+            raise TaskError(_readable_cube(str(err))) from err
         return [str(p) for p in sorted(out.glob("*.png"))], readout
 
+    def _fresh_folder(self, kind: str) -> Path:
+        """A new folder under the scratch space; the oldest of this kind go beyond KEPT_MAPS."""
+        folders = sorted(self.scratch.glob(f"{kind}_*"), key=lambda p: p.stat().st_mtime)
+        for old in folders[: max(len(folders) - KEPT_MAPS + 1, 0)]:
+            shutil.rmtree(old, ignore_errors=True)
+        folder = self.scratch / f"{kind}_{uuid.uuid4().hex}"
+        folder.mkdir(parents=True)
+        return folder
+
+    # -- the model card ----------------------------------------------------------------------------
     def about(self) -> str:
-        """A model card: recipe, datasets, tasks and the checkpoint's validation metrics."""
+        """A model card: recipe, datasets and tasks, size, and the checkpoint's validation headlines."""
         recipe = self.predictor.recipe
+        parameters = sum(p.numel() for p in self.predictor.model.parameters())
         lines = [
             f"### {recipe.name}",
             "",
-            f"Checkpoint: `{self.predictor.checkpoint}`",
+            f"Checkpoint `{self.predictor.checkpoint}` · {parameters / 1e6:.2f} M parameters · "
+            f"running on {self.predictor.device}",
             "",
-            "| dataset | tasks |",
-            "|---|---|",
+            "| dataset | format | data | tasks |",
+            "|---|---|---|---|",
         ]
         for name, source in recipe.sources().items():
-            lines.append(f"| {name} (`{source.data.dataset}`) | {', '.join(source.tasks)} |")
-        folder = self.predictor.checkpoint
-        metrics_file = folder / "metrics.json" if folder else None
-        if metrics_file is not None and metrics_file.is_file():
-            metrics = json.loads(metrics_file.read_text())
-            best = f"{metrics.get('select_metric')} = {metrics.get('best_value')}"
-            lines += ["", f"Best epoch {metrics.get('best_epoch')}: {best}"]
+            data = source.data
+            lines.append(f"| {name} | `{data.dataset}` | `{data.root}` | {', '.join(source.tasks)} |")
+        metrics = read_metrics(self.predictor.checkpoint) if self.predictor.checkpoint else {}
+        headlines = headline_values(metrics.get("val", {}))
+        if headlines:
+            lines += [
+                "",
+                f"Validation metrics of this checkpoint (best epoch {metrics.get('best_epoch')} by "
+                f"`{metrics.get('select_metric')}`):",
+                "",
+                "| task | metric | value |",
+                "|---|---|---|",
+                *(f"| {h.task} | {h.label} | {formatted(h, v)} |" for h, v in headlines),
+            ]
         return "\n".join(lines)
 
 
@@ -154,3 +285,11 @@ def _readable(message: str) -> str:
     if not rest or not ("/" in head or "\\" in head):
         return message
     return f"The image is {rest}" if rest.startswith("not ") else f"The image {rest}"
+
+
+def _readable_cube(message: str) -> str:
+    """An ENVI error for a person: the private copy's path replaced by which file it was."""
+    head, _, rest = message.partition(": ")
+    if not rest or not ("/" in head or "\\" in head):
+        return message
+    return f"The cube: {rest}"

@@ -11,7 +11,7 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "app",
-        help="serve a trained run in a web app (caption, land use, questions)",
+        help="serve a trained run in a web app (caption, land use, questions, forest maps)",
         description="Load a run (its best checkpoint) once and serve a Gradio app on this machine. "
         "It binds 127.0.0.1 unless --host says otherwise and never creates a public share link.",
     )
@@ -23,12 +23,24 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument(
+        "--max-batch",
+        type=_at_least_one,
+        default=8,
+        help="captions/answers computed in one forward pass when requests arrive together (default 8)",
+    )
     parser.set_defaults(handler=run)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number ≥ 1")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from spatialnet.app.build import launch  # gradio loads only for this command
 
-    launch(args.checkpoint, args.host, args.port, args.device, block=True)
+    launch(args.checkpoint, args.host, args.port, args.device, block=True, max_batch=args.max_batch)
     return 0

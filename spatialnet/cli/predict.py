@@ -31,6 +31,9 @@ def add_parser(subparsers: Any) -> None:
         "--question", help='a question for VQA heads, e.g. "How many buildings are there?" (quote it)'
     )
     parser.add_argument("--top-k", type=int, default=5, help="classes to show per classification head")
+    parser.add_argument(
+        "--beams", type=int, help="beam width of caption search (default: the recipe's num_beams; 1 = greedy)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.set_defaults(handler=run)
@@ -44,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
             raise DataError("--cube needs --pixel ROW COL: the pixel whose forest variables to predict")
         result = predictor.predict_pixel(args.cube, args.pixel[0], args.pixel[1], args.top_k)
     else:
-        result = predictor.predict_file(args.image, args.top_k, args.question)
+        if args.beams is not None and args.beams < 1:
+            raise DataError(f"--beams: {args.beams}; expected a beam width ≥ 1")
+        result = predictor.predict_file(args.image, args.top_k, args.question, num_beams=args.beams)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

@@ -165,8 +165,8 @@ class CaptionHead(TaskHead):
         return ids
 
     def predict(self, features: BackboneOutput, batch: Batch) -> list[str]:
-        """One caption per image."""
-        return self.decode(self.generate_ids(features))
+        """One caption per image; ``batch["generation"]`` may override decoding (e.g. ``num_beams``)."""
+        return self.decode(self.generate_ids(features, **batch.get("generation", {})))
 
     def decode(self, ids: Tensor) -> list[str]:
         """Words of generated ids, special tokens dropped."""

@@ -28,12 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_common import machine, write_report
+from bench_common import machine, small_world, write_report
 from gradio_client import Client, handle_file
 
 from spatialnet.config import load_recipe
-from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.training.trainer import Trainer
 
@@ -217,11 +215,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="bench_app_") as scratch:
-        world = args.world
-        if world is None:
-            world = Path(scratch) / "world"
-            synthesize(world, seed=0, num_images=84, progress=False)
-            synthesize_forest(world, seed=0, size=(512, 512))
+        world = args.world or small_world(Path(scratch))
         tiny = args.tiny or trained("tiny", "tiny", world, args.epochs, Path(scratch))
         small = args.small or trained("small", "small", world, args.epochs, Path(scratch))
         report: dict[str, Any] = {

@@ -12,6 +12,9 @@ from typing import Any
 
 import torch
 
+from spatialnet.data.synthetic import synthesize
+from spatialnet.data.synthetic.forest import synthesize_forest
+
 
 def trial_seconds(step: Callable[[], None], trials: int) -> list[float]:
     """Wall seconds of ``trials`` calls of ``step`` after one untimed warm-up call."""
@@ -45,3 +48,11 @@ def write_report(report: dict[str, Any], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n")
     print(text)
+
+
+def small_world(folder: Path) -> Path:
+    """A small synthetic world (84 scenes of each image dataset, a 512² forest) in ``folder/world``."""
+    world = folder / "world"
+    synthesize(world, seed=0, num_images=84, progress=False)
+    synthesize_forest(world, seed=0, size=(512, 512))
+    return world

@@ -18,12 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_common import machine, write_report
+from bench_common import machine, small_world, write_report
 from safetensors.torch import load_file
 
 from spatialnet.config import Recipe, load_recipe
-from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.trainer import Trainer
 
@@ -49,11 +47,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_joint_") as scratch:
-        world = args.world
-        if world is None:
-            world = Path(scratch) / "world"
-            synthesize(world, seed=0, num_images=84, progress=False)
-            synthesize_forest(world, seed=0, size=(512, 512))
+        world = args.world or small_world(Path(scratch))
         overrides = [
             f"data.root={world}",
             f"train.epochs={EPOCHS}",

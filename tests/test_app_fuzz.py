@@ -106,7 +106,7 @@ def test_random_and_bad_inputs_never_crash_the_server(app_client, tiny_world, fo
         upload = handle_file(str(random_upload(rng, tmp_path, index) if rng.random() < 0.8 else good))
         question = rng.choice([*ODD_QUESTIONS, "How many buildings are there?", None, 42])
         draw = rng.random()
-        if draw < 0.1:
+        if draw < 0.06:  # forest maps are slow (quicklooks); a few valid ones suffice here
             endpoint = "/forest"
             cube = rng.choice([UPLOADED, UPLOADED, BUNDLED, "", 7])
             row, col = (rng.choice([20, 20, 20, *PLACES]) for _ in range(2))

@@ -149,15 +149,12 @@ def _forest_tab(tasks: AppTasks) -> None:
         maps = gr.Gallery(label="class and variable maps (legends and units on each)", columns=3)
         readout = gr.JSON(label="the pixel: classes with probabilities, variables in their units")
 
-        def chosen(name: str | None, uploaded: list[str] | None) -> tuple[int, int, str]:
-            return tasks.describe_cube(name, uploaded)
-
         def uploaded(paths: list[str] | None) -> tuple[str, int, int, str]:
             if not paths:
                 return first, *tasks.describe_cube(first)
             return UPLOADED_CUBE, *tasks.describe_cube(UPLOADED_CUBE, paths)
 
-        cube.input(_shown(chosen), [cube, files], [row, col, info], api_visibility="private")
+        cube.input(_shown(tasks.describe_cube), [cube, files], [row, col, info], api_visibility="private")
         files.change(_shown(uploaded), [files], [cube, row, col, info], api_visibility="private")
         draw.click(_shown(tasks.forest), [cube, files, row, col, size], [maps, readout], api_name="forest")
 

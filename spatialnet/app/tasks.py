@@ -48,6 +48,7 @@ class AppTasks:
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spatialnet_app_")))
     _model_lock: threading.Lock = field(default_factory=threading.Lock)
     _uploads: dict[tuple[str, str], Path] = field(default_factory=dict)  # Gradio's paths → private copy
+    _bundled: dict[str, Path] | None = None  # found once: the model's data folder does not change
 
     def __post_init__(self) -> None:
         self.captioner: MicroBatcher[tuple[np.ndarray, int], dict[str, Any]] = MicroBatcher(
@@ -92,7 +93,7 @@ class AppTasks:
         if not self._image_tasks & {"captions", "landuse"}:
             raise TaskError("This model has no caption or land-use head.")
         width = self.default_beams() if beams is None else beams
-        if not isinstance(width, int | float) or width != int(width) or not 1 <= width <= MAX_BEAMS:
+        if not isinstance(width, int | float) or not 1 <= width <= MAX_BEAMS or width != int(width):
             raise TaskError(f"Beams must be a whole number from 1 to {MAX_BEAMS}.")
         result = self.captioner.submit((self._checked_image(image), int(width)))
         classes = {item["label"]: item["probability"] for item in result.get("landuse", [])}
@@ -139,8 +140,11 @@ class AppTasks:
 
         The Forest tab offers only these and uploads: the app never opens a path a person types.
         """
-        if not self.has_forest():
-            return {}
+        if self._bundled is None:
+            self._bundled = self._find_bundled_cubes() if self.has_forest() else {}
+        return self._bundled
+
+    def _find_bundled_cubes(self) -> dict[str, Path]:
         _, source = self.predictor.cube_source()
         root = Path(str(source.data.root or ""))
         folders = [root / "taiga", root]

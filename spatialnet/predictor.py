@@ -127,11 +127,14 @@ class Predictor:
             if texts:
                 batch["question"] = [[text] for text in texts]
             if num_beams is not None:
-                batch["generation"] = {"num_beams": num_beams, "early_stopping": num_beams > 1}
+                batch["generation"] = {"num_beams": num_beams}
             wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
             names = [t for t in wanted if self.model.head(t).can_predict(batch)]
             if names:
-                outputs = self.model.predict(batch, names)
+                outputs = {  # one copy off the device per batch, not one per image
+                    name: output.cpu() if isinstance(output, torch.Tensor) else output
+                    for name, output in self.model.predict(batch, names).items()
+                }
                 for index, result in enumerate(results):
                     result.update(self._summaries(outputs, index, top_k, texts[index] if texts else None))
         return results

@@ -153,6 +153,8 @@ class CaptionHead(TaskHead):
         start = torch.full((memory.shape[0], 1), self.bos_id, dtype=torch.long, device=memory.device)
         config = self.generation
         if overrides:
+            if "num_beams" in overrides:  # early stopping is a beam-search option, as in __init__
+                overrides = {"early_stopping": overrides["num_beams"] > 1, **overrides}
             config = GenerationConfig.from_dict({**self.generation.to_dict(), **overrides})
         decoder: Any = self.decoder  # generate() returns a LongTensor without return_dict_in_generate
         generate = decoder.generate

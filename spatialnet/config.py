@@ -45,9 +45,12 @@ class BackboneConfig:
     act: str = "relu"  # FFN activation: relu (seed 004) or gelu
     drop_rate: float = 0.0
     drop_path: float = 0.0
-    stem: str = (
-        "patch"  # patch: one linear patch embedding; conv: strided 3×3 conv stem (better from scratch)
-    )
+    # patch: one linear patch embedding; conv: strided 3×3 conv stem (better from scratch);
+    # cnn: a hybrid ViT, tokens from the feature map of the timm CNN ``cnn`` (patch_size = its stride)
+    stem: str = "patch"
+    cnn: str = "tf_efficientnet_lite0"  # stem cnn: a timm model name
+    cnn_weights: str | None = None  # stem cnn: None (random) | packaged | timm | a local weights file
+    cnn_stage: int | None = None  # stem cnn: None = the whole trunk; N = cut after feature stage N
     class_token: bool = True
     global_pool: str = "token"  # pooled vector: class token ("token") or mean of patch tokens ("avg")
     pretrained: str | None = (
@@ -133,6 +136,13 @@ class TrainConfig:
     mix: str = "proportional"  # proportional (datasets.*.proportion) | temperature (∝ size^(1/T))
     mix_temperature: float = 2.0
     steps_per_epoch: int | None = None  # joint recipes: default Σ over datasets of their batches
+    # per-part settings by parameter-name pattern (fnmatch; the first matching pattern wins), e.g.
+    # "backbone.*embed.backbone.*" = the CNN of a hybrid ViT (stem cnn), single or shared trunk
+    lr_scale: dict[str, float] = dataclasses.field(default_factory=dict)  # pattern -> lr multiplier
+    freeze_epochs: dict[str, int] = dataclasses.field(default_factory=dict)  # pattern -> epochs frozen
+    # start from all weights (and text vocabularies) of a run or checkpoint with the same model,
+    # e.g. a self-critical stage after cross-entropy training; a resumed run ignores it
+    init_from: str | None = None
     device: str = "auto"  # auto (cuda when present) | cpu | cuda
     threads: int | None = None  # torch intra-op threads on CPU; None keeps torch's default
 

@@ -47,11 +47,13 @@ class SpatialNet(nn.Module):
         source: str = "recipe",
         files: Path | None = None,
         texts: Callable[[str], list[str]] | None = None,
+        reference_sets: Callable[[str], list[list[str]]] | None = None,
     ) -> SpatialNet:
         """Build the backbone and every head listed under ``heads`` in the recipe.
 
         ``files`` is a checkpoint folder whose per-head files (tokenizers) are loaded;
-        ``texts`` gives training sentences by batch key, for heads that fit a vocabulary.
+        ``texts`` gives training sentences by batch key, for heads that fit a vocabulary;
+        ``reference_sets`` the training references per image, for heads rewarded by CIDEr.
         """
         backbone = build_backbone(recipe.backbone, source)
         modality_of = {task: entry.modality for entry in recipe.sources().values() for task in entry.tasks}
@@ -74,6 +76,7 @@ class SpatialNet(nn.Module):
                 files=files / name if files else None,
                 texts=texts,
                 map_channels=dict(backbone.map_channels),
+                reference_sets=reference_sets,
             )
             heads[name] = build_head(name, spec, context, source)
         return cls(backbone, heads)

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import pytest
+import torch
 import yaml
 
 from spatialnet.cli.main import main
@@ -89,3 +90,46 @@ def test_predict_prints_a_caption_and_the_land_use(caption_run, tiny_world, caps
     result = json.loads(capsys.readouterr().out)
     assert isinstance(result["captions"], str)
     assert result["landuse"][0]["label"]
+
+
+def test_self_critical_stage_starts_from_a_run_and_resumes(caption_run, tiny_world, tmp_path):
+    """``train.init_from`` loads every weight and the vocabulary; the SCST stage resumes like any run.
+
+    At learning rate 0 the stage must end with exactly the weights it started from.
+    """
+    from safetensors.torch import load_file
+
+    head = {**CAPTION_RECIPE["heads"]["captions"], "objective": "scst", "scst_samples": 2}
+    scst = {
+        **CAPTION_RECIPE,
+        "name": "test-captions-scst",
+        "data": {**CAPTION_RECIPE["data"], "root": str(tiny_world)},
+        "heads": {**CAPTION_RECIPE["heads"], "captions": head},
+        "train": {**CAPTION_RECIPE["train"], "epochs": 2, "lr": 0.0, "init_from": str(caption_run)},
+    }
+    recipe = tmp_path / "scst.yaml"
+    recipe.write_text(yaml.safe_dump(scst))
+    run = tmp_path / "scst"
+    assert main(["train", str(recipe), "--out", str(run), "--no-progress", "--set", "train.epochs=1"]) == 0
+    assert main(["train", str(recipe), "--out", str(run), "--no-progress", "--resume"]) == 0
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
+    assert (run / "last" / "captions" / "tokenizer.json").read_text() == (
+        caption_run / "best" / "captions" / "tokenizer.json"
+    ).read_text()
+    start, end = (
+        load_file(str(caption_run / "best" / "model.safetensors")),
+        load_file(str(run / "last" / "model.safetensors")),
+    )
+    assert start.keys() == end.keys()
+    assert all(torch.equal(start[key], end[key]) for key in start)
+
+
+def test_init_from_names_a_missing_run(tiny_world, tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    data = {**CAPTION_RECIPE, "data": {**CAPTION_RECIPE["data"], "root": str(tiny_world)}}
+    recipe.write_text(
+        yaml.safe_dump({**data, "train": {**data["train"], "init_from": str(tmp_path / "nope")}})
+    )
+    assert main(["train", str(recipe), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "train.init_from:" in err and "nope: no checkpoint here" in err

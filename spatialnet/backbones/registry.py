@@ -81,6 +81,21 @@ def register_backbone(name: str, options: type[Any] = NoOptions) -> Callable[[F]
     return decorate
 
 
+def without_weight_sources(config: BackboneConfig) -> BackboneConfig:
+    """``config`` with every pretrained-weights source cleared: a checkpoint already holds the weights.
+
+    Rebuilding a trained model then reads no weights file nor package (``backbone.pretrained``,
+    ``backbone.cnn_weights`` and each shared-trunk modality's ``cnn_weights``).
+    """
+    options = dict(config.options)
+    if isinstance(options.get("modalities"), dict):
+        options["modalities"] = {
+            name: {**entry, "cnn_weights": None} if isinstance(entry, dict) else entry
+            for name, entry in options["modalities"].items()
+        }
+    return dataclasses.replace(config, pretrained=None, cnn_weights=None, options=options)
+
+
 def build_backbone(config: BackboneConfig, source: str = "recipe") -> Backbone:
     """The backbone ``config.type`` with its ``options`` validated against the type's dataclass."""
     import spatialnet.backbones.shared_vit  # noqa: F401  (registers "shared_vit")

@@ -1,7 +1,8 @@
 """SpatialNet-ViT: one transformer trunk shared by every modality (seed 004, Fig. 1 + design card).
 
-Each modality (RGB tiles, hyperspectral windows, …) has its own patch embedding ("stem") and its
-own learned position embedding; the tokens then go through the same timm ``Block`` stack and
+Each modality (RGB tiles, hyperspectral windows, …) has its own patch embedding ("stem": linear
+patches, a conv stem, or a pretrained CNN's feature map as in the hybrid ViT) and its own learned
+position embedding; the tokens then go through the same timm ``Block`` stack and
 final norm, so land-use, captions, answers and forest variables are all read from one trunk.
 Pooling is the mean of the patch tokens (no class token: the token grid is what dense heads read).
 A stem takes any image size that is a multiple of its patch size (datasets of one modality may
@@ -23,6 +24,7 @@ from timm.models._manipulate import adapt_input_conv, named_apply
 from timm.models.vision_transformer import Block, init_weights_vit_timm
 from torch import Tensor, nn
 
+from spatialnet.backbones.cnn_stem import cnn_stem_embed
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, InputSpec, register_backbone
 from spatialnet.backbones.vit import ACTIVATIONS, conv_stem_embed, read_state_dict, resolve_backbone_config
@@ -37,7 +39,10 @@ class ModalityOptions:
     in_chans: int = 3
     img_size: int = 256
     patch_size: int = 16
-    stem: str = "patch"  # patch: one linear patch embedding; conv: strided 3×3 conv stem
+    stem: str = "patch"  # patch: linear patch embedding; conv: strided 3×3 convs; cnn: a timm CNN's map
+    cnn: str = "tf_efficientnet_lite0"  # stem cnn: timm model (hybrid ViT, see backbones.cnn_stem)
+    cnn_weights: str | None = None  # stem cnn: None (random) | packaged | timm | a local weights file
+    cnn_stage: int | None = None  # stem cnn: None = the whole trunk; N = cut after feature stage N
 
 
 @dataclasses.dataclass
@@ -66,13 +71,23 @@ class ModalityStem(nn.Module):
             self.embed = conv_stem_embed(config)(
                 img_size=options.img_size, patch_size=1, in_chans=options.in_chans, embed_dim=trunk.embed_dim
             )
+        elif options.stem == "cnn":
+            self.embed = cnn_stem_embed(
+                options.cnn,
+                options.cnn_weights,
+                options.cnn_stage,
+                options.in_chans,
+                options.patch_size,
+                f"backbone.options.modalities.{name}",
+            )(img_size=options.img_size, patch_size=1, in_chans=options.in_chans, embed_dim=trunk.embed_dim)
         elif options.stem == "patch":
             self.embed = PatchEmbed(
                 options.img_size, options.patch_size, options.in_chans, trunk.embed_dim, strict_img_size=False
             )
         else:
             raise RecipeError(
-                f"'backbone.options.modalities.{name}.stem' is {options.stem!r}; expected 'patch' or 'conv'"
+                f"'backbone.options.modalities.{name}.stem' is {options.stem!r}; "
+                "expected 'patch', 'conv' or 'cnn'"
             )
         self.grid = (options.img_size // options.patch_size,) * 2
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid[0] * self.grid[1], trunk.embed_dim))

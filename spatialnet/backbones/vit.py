@@ -4,7 +4,8 @@ The factory turns a :class:`~spatialnet.config.BackboneConfig` into a timm model
 exposes patch tokens, prefix tokens and the pooled vector to the task heads. Attention,
 blocks and patch embedding are timm's; the optional ``conv`` stem is timm's ``ConvStem``
 (early convolutions, Xiao et al. 2021), which makes from-scratch training on small data
-converge much better than one linear patch projection.
+converge much better than one linear patch projection; the ``cnn`` stem makes it the ViT
+paper's hybrid over a pretrained CNN (:mod:`spatialnet.backbones.cnn_stem`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_
 from timm.models.vision_transformer_hybrid import ConvStem
 from torch import Tensor, nn
 
+from spatialnet.backbones.cnn_stem import cnn_stem_embed
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
 from spatialnet.config import BackboneConfig, from_dict
@@ -90,8 +92,13 @@ def build_vit(config: BackboneConfig) -> VisionTransformer:
     kwargs: dict[str, Any] = {"patch_size": config.patch_size}
     if config.stem == "conv":  # the conv stem reaches stride P itself; timm then embeds 1×1 "patches"
         kwargs.update(embed_layer=conv_stem_embed(config), patch_size=1)
+    elif config.stem == "cnn":  # hybrid: the CNN reaches stride P; its feature cells are the patches
+        embed = cnn_stem_embed(
+            config.cnn, config.cnn_weights, config.cnn_stage, config.in_chans, config.patch_size, "backbone"
+        )
+        kwargs.update(embed_layer=embed, patch_size=1)
     elif config.stem != "patch":
-        raise RecipeError(f"'backbone.stem' is {config.stem!r}; expected 'patch' or 'conv'")
+        raise RecipeError(f"'backbone.stem' is {config.stem!r}; expected 'patch', 'conv' or 'cnn'")
     if config.global_pool not in ("token", "avg"):
         raise RecipeError(f"'backbone.global_pool' is {config.global_pool!r}; expected 'token' or 'avg'")
     if config.global_pool == "token" and not config.class_token:

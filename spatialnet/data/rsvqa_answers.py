@@ -20,6 +20,13 @@ COUNT_BINS: tuple[str, ...] = (
     "more than 1000",
 )
 LR_ANSWERS: tuple[str, ...] = ("yes", "no", "rural", "urban", *COUNT_BINS)
+# The answers each question type can have: a count is a bin, presence and comparison yes or no.
+ANSWERS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "count": COUNT_BINS,
+    "presence": ("yes", "no"),
+    "comp": ("yes", "no"),
+    "rural_urban": ("rural", "urban"),
+}
 # Questions with these words change meaning under flips and rotations (RSVQA disables them).
 RELATIONAL_WORDS: frozenset[str] = frozenset({"left", "right", "top", "bottom"})
 

@@ -188,6 +188,12 @@ class UCMCaptions(Dataset[dict[str, Any]]):
             raise DataError(f"UCM-captions has sentences under 'captions', not {key!r}")
         return [sentence for captions in self._captions for sentence in captions]
 
+    def reference_sets(self, key: str = "references") -> list[list[str]]:
+        """Every image's reference sentences under batch key ``key`` (the corpus of a CIDEr reward)."""
+        if key not in ("captions", "references"):
+            raise DataError(f"UCM-captions has sentences under 'captions' and 'references', not {key!r}")
+        return [list(captions) for captions in self._captions]
+
     def captions(self, index: int) -> list[str]:
         """The raw caption sentences of item ``index`` (``raw``, not the typo-bearing ``tokens``)."""
         return list(self._captions[index])

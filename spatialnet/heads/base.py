@@ -38,7 +38,9 @@ class HeadContext:
 
     ``files`` is the head's folder inside a checkpoint being loaded (its saved tokenizer);
     ``texts`` returns the training split's sentences under a batch key, to fit a new vocabulary;
-    ``map_channels`` gives the channels of the backbone's per-pixel maps by task family.
+    ``map_channels`` gives the channels of the backbone's per-pixel maps by task family;
+    ``reference_sets`` returns the training split's reference sentences per image under a batch key
+    (the corpus a CIDEr reward counts document frequencies on).
     """
 
     embed_dim: int
@@ -48,6 +50,7 @@ class HeadContext:
     files: Path | None = None
     texts: Callable[[str], list[str]] | None = None
     map_channels: dict[str, int] = dataclasses.field(default_factory=dict)
+    reference_sets: Callable[[str], list[list[str]]] | None = None
 
 
 class TaskHead(nn.Module):

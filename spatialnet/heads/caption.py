@@ -5,6 +5,11 @@ standard answer (Show-Attend-Tell's successors, e.g. Vaswani et al. 2017 decoder
 tokens): teacher forcing with cross-entropy (optionally label-smoothed) for training, and
 ``transformers``' ``generate()`` for greedy or beam-search decoding. The vocabulary is a
 word-level tokenizer trained on the training captions and saved beside the weights.
+
+A second stage can optimise CIDEr-D itself: self-critical sequence training (Rennie et al.,
+CVPR 2017) samples captions (or takes the top beams), rewards each with its CIDEr-D against the
+image's references (document frequencies of the training split) and reinforces those that beat
+a baseline: the greedy caption's reward, or the mean of the image's other samples (Luo 2020).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from spatialnet.backbones.output import BackboneOutput
 from spatialnet.errors import RecipeError
 from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.metrics.cider_reward import CiderD
 from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK
 
 IGNORE_INDEX = -100
@@ -51,6 +57,27 @@ class CaptionConfig(HeadConfig):
     num_beams: int = 3
     length_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    # training objective: xe (teacher-forced cross-entropy) or scst (self-critical sequence
+    # training, Rennie et al. 2017: reinforce sampled captions by their CIDEr-D minus a baseline;
+    # a second stage started from an xe run with train.init_from)
+    objective: str = "xe"
+    scst_candidates: str = "sample"  # sample (multinomial draws) | beam (the top beams)
+    scst_samples: int = 5  # candidates per image
+    scst_baseline: str = "mean"  # mean (of the image's other candidates) | greedy (its greedy caption)
+
+
+@dataclasses.dataclass
+class Candidates:
+    """SCST candidates, ``scst_samples`` per image in image order.
+
+    Their words, the log-probability of each generated token (N, T) with its mask, and the greedy
+    captions when the baseline is the greedy one.
+    """
+
+    captions: list[str]
+    log_probs: Tensor
+    mask: Tensor
+    greedy: list[str] | None = None
 
 
 @register_head("caption")
@@ -89,6 +116,7 @@ class CaptionHead(TaskHead):
             eos_token_id=self.eos_id,
             pad_token_id=self.pad_id,
         )
+        _check_objective(config)
         self.memory = nn.Sequential(
             nn.Linear(context.embed_dim, config.hidden_size), nn.LayerNorm(config.hidden_size)
         )
@@ -105,6 +133,8 @@ class CaptionHead(TaskHead):
             pad_token_id=self.pad_id,
             suppress_tokens=[self.pad_id, self.bos_id, self.unk_id],
         )
+        self._reward: CiderD | None = None  # SCST: CIDEr-D over the training references
+        self.last_reward = float("nan")  # SCST: mean reward of the last batch's candidates
 
     # -- training ------------------------------------------------------------------------------
     def encode_memory(self, features: BackboneOutput) -> Tensor:
@@ -126,16 +156,67 @@ class CaptionHead(TaskHead):
         )
         return encoded["input_ids"].to(device), encoded["attention_mask"].to(device)
 
-    def forward(self, features: BackboneOutput, batch: Batch) -> Tensor:
-        """Teacher-forced next-word logits (B, T, vocab) for the target sentences."""
+    def forward(self, features: BackboneOutput, batch: Batch) -> Tensor | Candidates:
+        """Teacher-forced next-word logits (B, T, vocab) for the target sentences.
+
+        With the ``scst`` objective in training mode: candidate captions and their log-probabilities.
+        """
+        memory = self.encode_memory(features)
+        if self.config.objective == "scst" and self.training:
+            return self.candidates(memory)
         ids, mask = self.encode_text(batch[self.target_key], features.tokens.device)
-        logits: Tensor = self.decoder(
-            input_ids=ids, attention_mask=mask, encoder_hidden_states=self.encode_memory(features)
-        ).logits
+        return self.sequence_logits(ids, mask, memory)
+
+    def sequence_logits(self, ids: Tensor, mask: Tensor, memory: Tensor) -> Tensor:
+        """Next-word logits (N, T, vocab) of token sequences ``ids`` given the decoder memory."""
+        logits: Tensor = self.decoder(input_ids=ids, attention_mask=mask, encoder_hidden_states=memory).logits
         return logits
 
-    def loss(self, output: Tensor, batch: Batch) -> Tensor:
-        """Cross-entropy of each next word, padding ignored, optional label smoothing."""
+    def candidates(self, memory: Tensor) -> Candidates:
+        """``scst_samples`` captions per image (drawn or the top beams) and their log-probabilities.
+
+        Generation runs without gradients; one teacher-forced pass over the candidates then gives
+        the differentiable log-probabilities of their words.
+        """
+        count = self.config.scst_samples
+        if self.config.scst_candidates == "beam":
+            search = {"num_beams": count, "num_return_sequences": count, "do_sample": False}
+        else:
+            search = {"num_beams": 1, "num_return_sequences": count, "do_sample": True, "top_k": 0}
+        ids = self.generate_ids_from(memory, **search)
+        mask = (ids != self.pad_id).long()
+        memory_per_candidate = memory.repeat_interleave(count, dim=0)
+        logits = self.sequence_logits(ids, mask, memory_per_candidate)
+        words = ids[:, 1:]
+        log_probs = logits[:, :-1].log_softmax(dim=-1).gather(-1, words.unsqueeze(-1)).squeeze(-1)
+        greedy = None
+        if self.config.scst_baseline == "greedy":
+            greedy = self.decode(self.generate_ids_from(memory.detach(), num_beams=1, do_sample=False))
+        return Candidates(self.decode(ids), log_probs, mask[:, 1:].to(log_probs.dtype), greedy)
+
+    def reward(self) -> CiderD:
+        """The CIDEr-D scorer over the training references (built on first use, from the context)."""
+        if self._reward is None:
+            if self.context.reference_sets is None:
+                raise RecipeError(
+                    "caption head: objective 'scst' needs the training references (a captions dataset)"
+                )
+            corpus = self.context.reference_sets(self.config.references_key)
+            self._reward = CiderD([[self.normalize(s) for s in refs] for refs in corpus])
+        return self._reward
+
+    def normalize(self, sentence: str) -> str:
+        """A sentence as the vocabulary sees it (lower case, no punctuation): as candidates are decoded."""
+        normalizer = self.tokenizer.backend_tokenizer.normalizer
+        return " ".join((normalizer.normalize_str(sentence) if normalizer else sentence).split())
+
+    def loss(self, output: Tensor | Candidates, batch: Batch) -> Tensor:
+        """Cross-entropy of each next word (padding ignored, optional label smoothing).
+
+        For SCST candidates: the self-critical policy-gradient loss.
+        """
+        if isinstance(output, Candidates):
+            return self.self_critical_loss(output, batch)
         ids, mask = self.encode_text(batch[self.target_key], output.device)
         labels = ids[:, 1:].masked_fill(mask[:, 1:] == 0, IGNORE_INDEX)
         return F.cross_entropy(
@@ -145,11 +226,33 @@ class CaptionHead(TaskHead):
             label_smoothing=self.config.label_smoothing,
         )
 
+    def self_critical_loss(self, output: Candidates, batch: Batch) -> Tensor:
+        """−(r − b)·mean log p(word) over the candidates: r their CIDEr-D, b the baseline."""
+        count = self.config.scst_samples
+        references = [[self.normalize(s) for s in refs] for refs in batch[self.config.references_key]]
+        per_candidate = [refs for refs in references for _ in range(count)]
+        scorer = self.reward()
+        rewards = torch.as_tensor(scorer(output.captions, per_candidate), dtype=output.log_probs.dtype)
+        rewards = rewards.to(output.log_probs.device).view(-1, count)
+        if output.greedy is not None:
+            baseline = torch.as_tensor(scorer(output.greedy, references), dtype=rewards.dtype)
+            baseline = baseline.to(rewards.device).unsqueeze(1)
+        else:  # the mean of the image's other candidates (Luo 2020): unbiased, no extra decoding
+            baseline = (rewards.sum(dim=1, keepdim=True) - rewards) / max(1, count - 1)
+        advantage = (rewards - baseline).flatten()
+        self.last_reward = float(rewards.mean())
+        sequence_log_prob = (output.log_probs * output.mask).sum(dim=1)
+        return -(advantage * sequence_log_prob).sum() / output.mask.sum().clamp(min=1.0)
+
     # -- inference -----------------------------------------------------------------------------
     @torch.no_grad()
     def generate_ids(self, features: BackboneOutput, **overrides: Any) -> Tensor:
         """Token ids from ``generate()`` (greedy or beam search per the recipe, or ``overrides``)."""
-        memory = self.encode_memory(features)
+        return self.generate_ids_from(self.encode_memory(features), **overrides)
+
+    @torch.no_grad()
+    def generate_ids_from(self, memory: Tensor, **overrides: Any) -> Tensor:
+        """``generate_ids`` for an already projected decoder memory."""
         start = torch.full((memory.shape[0], 1), self.bos_id, dtype=torch.long, device=memory.device)
         config = self.generation
         if overrides:
@@ -184,3 +287,21 @@ class CaptionHead(TaskHead):
     def save_files(self, folder: Path) -> None:
         """Save the vocabulary beside the weights (``tokenizer.json`` …)."""
         self.tokenizer.save_pretrained(str(folder))
+
+
+def _check_objective(config: CaptionConfig) -> None:
+    """Recipe errors of the training objective, named before any training step."""
+    if config.objective not in ("xe", "scst"):
+        raise RecipeError(f"caption head: 'objective' is {config.objective!r}; expected 'xe' or 'scst'")
+    if config.scst_candidates not in ("sample", "beam"):
+        raise RecipeError(
+            f"caption head: 'scst_candidates' is {config.scst_candidates!r}; expected 'sample' or 'beam'"
+        )
+    if config.scst_baseline not in ("mean", "greedy"):
+        raise RecipeError(
+            f"caption head: 'scst_baseline' is {config.scst_baseline!r}; expected 'mean' or 'greedy'"
+        )
+    if config.scst_samples < (2 if config.scst_baseline == "mean" else 1):
+        raise RecipeError(
+            f"caption head: 'scst_samples' is {config.scst_samples}; the mean baseline needs at least 2"
+        )

@@ -10,6 +10,10 @@ point-wise product and classifies over the answer vocabulary; seed 004 adds a co
   layers without a causal mask), then the ``[BOS]`` token is classified. It can answer "where"
   questions the pooled product cannot, since patch positions survive to the answer.
 
+Answers fit the question: by default a question is answered from its type's answer set only
+(a count bin for "How many …", yes/no for presence and comparison, rural/urban), so a model never
+answers "How many buildings are there?" with "yes".
+
 Counts: ``count_weight > 0`` adds a regression of ``log1p(count)`` on count questions (seed 004's
 MSE, on a log scale because RSVQA-LR counts span 0 to thousands); with ``count_answer:
 regression`` its value, binned like the official encoder, answers count questions.
@@ -28,7 +32,7 @@ from torch import Tensor, nn
 from transformers import BertConfig, BertModel
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.data.rsvqa_answers import COUNT_BINS, LR_ANSWERS, bin_count, question_type
+from spatialnet.data.rsvqa_answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count, question_type
 from spatialnet.errors import DataError, RecipeError
 from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
@@ -65,6 +69,8 @@ class VQAConfig(HeadConfig):
     # seed 004's count regression
     count_weight: float = 0.0
     count_answer: str = "classifier"  # classifier | regression: what answers count questions
+    # answer each question from its type's answers only (a count question with a count bin, …)
+    restrict_answers: bool = True
 
 
 @dataclasses.dataclass
@@ -204,15 +210,26 @@ class VQAHead(TaskHead):
     def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
         """Answer probabilities (B, K); count questions answered by the regression when so configured."""
         output = self.forward(features, batch)
-        probs = output.logits.softmax(dim=-1)
+        kinds = self.question_types(batch)
+        logits = output.logits
+        if self.config.restrict_answers:
+            logits = logits.masked_fill(~self.allowed_answers(kinds).to(logits.device), float("-inf"))
+        probs = logits.softmax(dim=-1)
         if self.config.count_answer == "regression" and output.log_count is not None:
-            kinds = self.question_types(batch)
             for row, kind in enumerate(kinds):
                 if kind == "count":
                     count = max(0, round(math.expm1(float(output.log_count[row]))))
                     probs[row] = 0.0
                     probs[row, self.answer_index[bin_count(count)]] = 1.0
         return probs
+
+    def allowed_answers(self, kinds: list[str]) -> Tensor:
+        """(Q, K) mask of the answers each question's type allows (all, for a type with none in the list)."""
+        rows = []
+        for kind in kinds:
+            allowed = [answer in ANSWERS_BY_TYPE.get(kind, ()) for answer in self.answers]
+            rows.append(allowed if any(allowed) else [True] * len(self.answers))
+        return torch.tensor(rows, dtype=torch.bool).reshape(len(kinds), len(self.answers))
 
     def question_types(self, batch: Batch) -> list[str]:
         """Each question's RSVQA type: from the batch when the dataset gives it, else from its text."""

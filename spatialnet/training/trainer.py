@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from spatialnet.backbones.registry import without_weight_sources
 from spatialnet.config import Recipe, SourceConfig, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
@@ -45,6 +46,7 @@ from spatialnet.training.distributed import (
 )
 from spatialnet.training.evaluation import evaluate_sources, move_to
 from spatialnet.training.mixing import MixedBatches, mixing_shares
+from spatialnet.training.parts import apply_freezing, check_patterns, part_of
 from spatialnet.training.schedule import LRSchedule
 
 Logger = Callable[[str], None]
@@ -88,17 +90,28 @@ class EpochSampler(Sampler[int]):
 
 
 def parameter_groups(model: nn.Module, balancer: TaskBalancer, recipe: Recipe) -> list[dict[str, Any]]:
-    """Weight decay on matrices only (not biases, norms, tokens, position embeddings) nor balancer weights."""
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
+    """Weight decay on matrices only (not biases, norms, tokens, position embeddings) nor balancer weights.
+
+    Parameters matching a ``train.lr_scale`` pattern get their own groups at ``lr × scale``.
+    """
+    scales = recipe.train.lr_scale
+    check_patterns(model, scales, "lr_scale")
+    check_patterns(model, recipe.train.freeze_epochs, "freeze_epochs")
+    grouped: dict[tuple[float, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
         skip = param.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "reg_token"))
-        (no_decay if skip else decay).append(param)
+        pattern = part_of(name, scales)
+        scale = scales[pattern] if pattern is not None else 1.0
+        grouped.setdefault((scale, not skip), []).append(param)
     groups: list[dict[str, Any]] = [
-        {"params": decay, "weight_decay": recipe.train.weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
+        {
+            "params": params,
+            "weight_decay": recipe.train.weight_decay if decay else 0.0,
+            "lr": recipe.train.lr * scale,
+        }
+        for (scale, decay), params in sorted(grouped.items(), key=lambda item: (-item[0][0], not item[0][1]))
     ]
     balancer_params = [p for p in balancer.parameters() if p.requires_grad]
     if balancer_params:
@@ -205,8 +218,17 @@ class Trainer:
             ckpt.recover(best_dir)
         barrier(context)
         resume_from = ckpt.resolve_checkpoint(last_dir) if self.resume else None
-        texts = _texts_of([source.train for source in sources.values()])
-        model = SpatialNet.from_recipe(recipe, files=resume_from, texts=texts).to(device)
+        train_sets = [source.train for source in sources.values()]
+        init_from = None if resume_from else _init_checkpoint(train_cfg.init_from)
+        model = SpatialNet.from_recipe(
+            recipe,
+            files=resume_from or init_from,
+            texts=_texts_of(train_sets),
+            reference_sets=_texts_of(train_sets, "reference_sets"),
+        ).to(device)
+        if init_from is not None:
+            ckpt.load_weights(model, init_from)
+            self.log(f"started from the weights of {init_from}")
         self._check_bands(model, sources)
         heads = {name: model.head(name).config for name in model.heads}
         balancer = build_balancer(
@@ -244,13 +266,19 @@ class Trainer:
         steps = train_cfg.steps_per_epoch or sum(len(loader) for loader in loaders.values())
         batches = MixedBatches(loaders, shares, steps, recipe.seed)
         schedule = LRSchedule(train_cfg.schedule, len(batches), train_cfg.epochs, train_cfg.select_mode)
-        net: nn.Module = model
-        if context.enabled:
-            net = DistributedDataParallel(
+
+        def wrap(model: SpatialNet) -> nn.Module:
+            """DDP over the parameters that train now (rebuilt when a frozen part thaws)."""
+            if not context.enabled:
+                return model
+            return DistributedDataParallel(
                 model,
                 device_ids=[device.index] if device.type == "cuda" else None,
                 find_unused_parameters=len(model.heads) > 1 or len(sources) > 1,
             )
+
+        frozen = apply_freezing(model, train_cfg.freeze_epochs, 0)
+        net = wrap(model)
 
         start_epoch, step, best_value, best_epoch = 0, 0, None, -1
         history: list[dict[str, Any]] = []
@@ -283,6 +311,12 @@ class Trainer:
                 if hasattr(source.train, "set_epoch"):
                     source.train.set_epoch(epoch_seed)
             net.train()
+            now_frozen = apply_freezing(model, train_cfg.freeze_epochs, epoch)
+            if now_frozen != frozen:
+                frozen, net = now_frozen, wrap(model)
+                net.train()
+                apply_freezing(model, train_cfg.freeze_epochs, epoch)
+                self.log(f"epoch {epoch + 1}: frozen parts now {sorted(frozen) or 'none'}")
             started = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
             task_sums: dict[str, float] = {}
@@ -405,6 +439,16 @@ class Trainer:
         return sum(weight * flat[name] for name, weight in weights.items())
 
 
+def _init_checkpoint(source: str | None) -> Path | None:
+    """The checkpoint folder ``train.init_from`` names (a run's best, or a checkpoint), if any."""
+    if source is None:
+        return None
+    try:
+        return ckpt.resolve_checkpoint(Path(source).expanduser())
+    except CheckpointError as err:
+        raise CheckpointError(f"train.init_from: {err}") from err
+
+
 def fitted_state(dataset: Dataset[Any]) -> dict[str, Any] | None:
     """The preprocessing a dataset fitted on its split (TAIGA band statistics, class maps), if any."""
     method = getattr(dataset, "fitted_state", None)
@@ -468,22 +512,23 @@ def fill_head_settings(recipe: Recipe, dataset: Dataset[Any], tasks: list[str] |
     return dataclasses.replace(recipe, heads=heads)
 
 
-def _texts_of(datasets: list[Dataset[Any]]) -> Callable[[str], list[str]] | None:
-    """Training sentences by batch key, for heads that fit a vocabulary (None if no dataset has any).
+def _texts_of(datasets: list[Dataset[Any]], method: str = "texts") -> Callable[[str], Any] | None:
+    """The datasets' ``method`` by batch key; None if no dataset has it.
 
+    ``texts`` gives training sentences (vocabularies), ``reference_sets`` the references per image
+    (CIDEr rewards).
     With several datasets, a key is answered by the first dataset that has sentences under it.
     """
-    providers = [texts for d in datasets if callable(texts := getattr(d, "texts", None))]
+    providers = [found for d in datasets if callable(found := getattr(d, method, None))]
     if len(providers) <= 1:
         return providers[0] if providers else None
 
-    def first_with(key: str) -> list[str]:
+    def first_with(key: str) -> Any:
         for provider in providers:
             try:
-                found: list[str] = provider(key)
+                return provider(key)
             except DataError:
                 continue
-            return found
         raise DataError(f"no dataset of the recipe has sentences under {key!r}")
 
     return first_with
@@ -512,7 +557,7 @@ def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict
     """
     folder = ckpt.resolve_checkpoint(Path(path))
     recipe = ckpt.read_recipe(folder)
-    recipe.backbone.pretrained = None  # the checkpoint already holds the weights
+    recipe.backbone = without_weight_sources(recipe.backbone)  # the checkpoint holds the weights
     model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE), files=folder)
     ckpt.load_weights(model, folder)
     model.to(select_device(device)).eval()

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from spatialnet.config import BackboneConfig, Recipe
+from spatialnet.data.rsvqa_answers import COUNT_BINS
 from spatialnet.errors import DataError, RecipeError
 from spatialnet.model import SpatialNet
 
@@ -104,3 +105,27 @@ def test_unknown_answers_in_training_data_are_named():
     batch = {**_batch(), "answer": [["maybe", "0"]] + [["no", "0"]] * 7}
     with pytest.raises(DataError, match=r"answers \['maybe'\] are not in the head's answer list"):
         model(batch)
+
+
+def test_answers_fit_the_question_type():
+    """A model trained to say "yes" to everything still answers a count question with a count bin."""
+    torch.manual_seed(0)
+    questions = ["How many buildings are there?", "Is it a rural or an urban area?", "Is there a road?"]
+    batch = {"image": torch.zeros(3, 3, 16, 16), "question": [[q] for q in questions]}
+    for restrict, expected in ((True, ["between 0 and 10", "rural", "yes"]), (False, ["yes"] * 3)):
+        model = _model(restrict_answers=restrict).eval()
+        head = model.head("vqa")
+        with torch.no_grad():  # a classifier biased towards "yes", then "between 0 and 10", then "rural"
+            final = head.classifier[-1]
+            final.weight.zero_()
+            final.bias.copy_(torch.tensor([5.0, 0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0]))
+            probabilities = model.predict(batch)["vqa"]
+        assert [head.answers[i] for i in probabilities.argmax(dim=1).tolist()] == expected
+        if restrict:  # answers outside the type get probability 0; the allowed ones share all of it
+            count_bins = [head.answer_index[a] for a in COUNT_BINS]
+            assert float(probabilities[0, head.answer_index["yes"]]) == 0.0
+            assert float(probabilities[0].sum()) == pytest.approx(1.0)
+            assert float(
+                probabilities[1, [head.answer_index["rural"], head.answer_index["urban"]]].sum()
+            ) == (pytest.approx(1.0))
+            assert float(probabilities[0, count_bins].sum()) == pytest.approx(1.0)

@@ -67,7 +67,7 @@ def build_cnn(
         source = packaged_weights(name).path()
         load_by_position(full, _read(source), str(source))
     elif weights not in (None, "timm"):
-        _load_file(full, Path(weights).expanduser(), where)
+        _load_file(full, Path(weights).expanduser())
     reductions = [int(info["reduction"]) for info in full.feature_info]  # type: ignore[union-attr]
     if stage is None:
         full.reset_classifier(0, "")  # type: ignore[operator]
@@ -113,10 +113,9 @@ def _read(path: Path) -> dict[str, Tensor]:
     return dict(state)
 
 
-def _load_file(model: nn.Module, path: Path, where: str) -> None:
+def _load_file(model: nn.Module, path: Path) -> None:
     """Load a file by name when its names are the model's, else by position (a port's other names)."""
-    state = _read(path)
-    if set(state) == set(model.state_dict()):
-        load_by_position(model, {k: state[k] for k in model.state_dict()}, str(path))
-    else:
-        load_by_position(model, state, str(path))
+    state, own = _read(path), model.state_dict()
+    if set(state) == set(own):  # timm's own names: put them in the model's order
+        state = {name: state[name] for name in own}
+    load_by_position(model, state, str(path))

@@ -226,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only-seeds", type=int, nargs="+", help="train only these seeds (no report)")
     parser.add_argument("--recipe", default="spatialnet_vit-tiny")
     parser.add_argument("--ucm", help="real UCM-captions folder: adds the real-UCM setting")
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        choices=("synthetic", "ucm"),
+        default=["synthetic", "ucm"],
+        help="which comparisons to run (default both; ucm needs --ucm)",
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--runs", type=Path, default=Path("runs/joint_vs_single"))
     parser.add_argument("--out", type=Path, default=Path("eval/reports/joint_vs_single"))
@@ -234,14 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     seeds = list(range(args.seeds[0])) if len(args.seeds) == 1 else args.seeds
-    settings = [
-        Setting(
-            "Synthetic world",
-            [f"data.root={args.data}"],
-            note="All three datasets synthetic (`spatialnet synth`); best checkpoints on the test split.",
+    if "ucm" in args.settings and len(args.settings) == 1 and not args.ucm:
+        parser.error("--settings ucm needs --ucm DIR")
+    settings = []
+    if "synthetic" in args.settings:
+        settings.append(
+            Setting(
+                "Synthetic world",
+                [f"data.root={args.data}"],
+                note="All three datasets synthetic (`spatialnet synth`); best checkpoints on the test split.",
+            )
         )
-    ]
-    if args.ucm:
+    if args.ucm and "ucm" in args.settings:
         settings.append(
             Setting(
                 "Real UCM-captions with the synthetic VQA and forest data",

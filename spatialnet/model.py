@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, build_backbone
 from spatialnet.config import Recipe
+from spatialnet.data.views import dihedral_views
 from spatialnet.errors import RecipeError
 from spatialnet.heads import HeadContext, TaskHead, build_head
 from spatialnet.heads.base import Batch
@@ -125,6 +126,21 @@ class SpatialNet(nn.Module):
             list(tasks) if tasks is not None else [n for n in self.heads if self.head(n).can_predict(batch)]
         )
         return {name: self.head(name).predict(features, batch) for name in names}
+
+    def predict_views(self, batch: Batch, tasks: Iterable[str]) -> dict[str, Tensor]:
+        """Predictions of the view-averaging heads among ``tasks`` (scene labels), test-time augmented.
+
+        Each is the mean over the 8 flips and quarter turns of the images.
+        """
+        names = [name for name in tasks if self.head(name).averages_views]
+        if not names:
+            return {}
+        views = dihedral_views(batch["image"])
+        sums: dict[str, Tensor] = {}
+        for view in views:
+            for name, value in self.predict({**batch, "image": view}, names).items():
+                sums[name] = sums[name] + value if name in sums else value
+        return {name: total / len(views) for name, total in sums.items()}
 
     def last_shared_parameter(self) -> Tensor:
         """The parameter GradNorm measures per-task gradient norms on."""

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import tifffile
+import torch
 import yaml
 from PIL import Image
 
@@ -74,6 +75,31 @@ def test_evaluate_writes_metrics_and_confusion_png(trained_run, tiny_world, caps
     assert {"accuracy", "mean_class_accuracy", "macro_f1", "confusion_matrix"} <= set(metrics)
     assert sum(map(sum, metrics["confusion_matrix"])) == metrics["num_samples"] == 4
     assert (out.parent / "val_landuse_confusion.png").stat().st_size > 1000
+
+
+def test_evaluate_with_test_views_averages_the_eight_symmetries(trained_run, tiny_world):
+    """--tta scores the mean probability over flips and quarter turns, computed here by hand."""
+    from spatialnet.data.registry import build_dataset
+    from spatialnet.data.views import dihedral_views
+    from spatialnet.training.trainer import load_run
+
+    out = trained_run.parent / "val_tta.json"
+    args = ["evaluate", str(trained_run), "--data", str(tiny_world), "--split", "val", "--out", str(out)]
+    assert main([*args, "--tta"]) == 0
+    report = json.loads(out.read_text())
+    assert report["test_views"] == 8
+    model, recipe, _, _ = load_run(trained_run, "cpu")
+    recipe.data.root = str(tiny_world)
+    items = list(build_dataset(recipe.data, "val", train=False))
+    images = torch.stack([item["image"] for item in items])
+    with torch.no_grad():
+        views = [model.predict({"image": view}, ["landuse"])["landuse"] for view in dihedral_views(images)]
+        plain = model.predict({"image": images}, ["landuse"])["landuse"]
+    mean = torch.stack(views).mean(0)
+    assert not torch.allclose(mean, plain)  # the views do change what a small model sees
+    labels = torch.tensor([item["landuse"] for item in items])
+    expected = (mean.argmax(1) == labels).float().mean().item()
+    assert report["metrics"]["landuse"]["accuracy"] == pytest.approx(expected)
 
 
 def test_predict_prints_top5_probabilities(trained_run, tiny_world, capsys):

@@ -19,6 +19,7 @@ from timm.layers.hybrid_embed import HybridEmbed
 from torch import Tensor, nn
 
 from spatialnet.backbones.packaged_weights import load_by_position, packaged_weights
+from spatialnet.backbones.weight_files import read_weights_file
 from spatialnet.errors import CheckpointError, RecipeError
 
 
@@ -65,7 +66,7 @@ def build_cnn(
         raise RecipeError(f"{where}.cnn is {name!r}: not a timm model ({err})") from err
     if weights == "packaged":
         source = packaged_weights(name).path()
-        load_by_position(full, _read(source), str(source))
+        load_by_position(full, read_weights_file(source, "cnn_weights"), str(source))
     elif weights not in (None, "timm"):
         _load_file(full, Path(weights).expanduser())
     reductions = [int(info["reduction"]) for info in full.feature_info]  # type: ignore[union-attr]
@@ -94,28 +95,9 @@ def cnn_stem_embed(
     return partial(HybridEmbed, backbone=cnn)
 
 
-def _read(path: Path) -> dict[str, Tensor]:
-    """Tensors of a weights file (never unpickles objects)."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: CNN weights file not found")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # unpickling errors of every kind: not a tensors-only checkpoint
-        raise CheckpointError(f"{path}: not a readable tensors-only weights file ({err})") from err
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
-        raise CheckpointError(f"{path}: expected a dict of tensors (a state dict)")
-    return dict(state)
-
-
 def _load_file(model: nn.Module, path: Path) -> None:
     """Load a file by name when its names are the model's, else by position (a port's other names)."""
-    state, own = _read(path), model.state_dict()
+    state, own = read_weights_file(path, "cnn_weights"), model.state_dict()
     if set(state) == set(own):  # timm's own names: put them in the model's order
         state = {name: state[name] for name in own}
     load_by_position(model, state, str(path))

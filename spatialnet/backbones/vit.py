@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import timm
-import torch
 import yaml
 from timm.layers.hybrid_embed import HybridEmbed
 from timm.layers.pos_embed import resample_abs_pos_embed
@@ -30,6 +29,7 @@ from torch import Tensor, nn
 from spatialnet.backbones.cnn_stem import cnn_stem_embed
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
+from spatialnet.backbones.weight_files import read_weights_file
 from spatialnet.config import BackboneConfig, from_dict
 from spatialnet.errors import CheckpointError, RecipeError
 
@@ -180,17 +180,7 @@ def read_state_dict(source: str) -> dict[str, Tensor]:
         found = [c / "model.safetensors" for c in (path, path / "best", path / "last")]
         path = next((f for f in found if f.is_file()), path / "model.safetensors")
     if path.suffix in (".safetensors", ".pth", ".pt", ".bin") or path.exists():
-        if not path.is_file():
-            raise CheckpointError(f"{path}: pretrained weights file not found (backbone.pretrained)")
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path))
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        for key in ("state_dict", "model"):
-            if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-                state = state[key]
-        return dict(state)
+        return read_weights_file(path, "backbone.pretrained")
     try:
         model = timm.create_model(source, pretrained=True, num_classes=0)
     except Exception as err:  # timm raises RuntimeError/OSError/HF errors when offline

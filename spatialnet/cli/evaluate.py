@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
+from spatialnet.data.views import DIHEDRAL_VIEWS
 from spatialnet.heads.caption import CaptionHead
 from spatialnet.heads.pixel import PixelRegressionHead
 from spatialnet.heads.vqa import VQAHead
@@ -50,6 +51,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, help="metrics JSON path (default: RUN/eval_<split>.json)")
     parser.add_argument("--batch-size", type=int, help="inference batch size (default: the recipe's)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument(
+        "--tta",
+        action="store_true",
+        help="average scene labels (land use) over the 8 flips and quarter turns of each image",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -60,6 +66,7 @@ def evaluate_run(
     out: Path | None = None,
     device: str = "auto",
     batch_size: int | None = None,
+    test_views: bool = False,
 ) -> tuple[dict[str, Any], Path]:
     """Evaluate ``run_dir`` on ``split``: metrics JSON, confusion matrices, generated captions.
 
@@ -84,7 +91,7 @@ def evaluate_run(
     device_ = next(model.parameters()).device
     batch = batch_size or recipe.train.eval_batch_size
     metrics, predictions, targets = evaluate_sources(
-        model, sources, batch, device_, True, detailed=True, by_dataset=recipe.is_joint
+        model, sources, batch, device_, True, detailed=True, by_dataset=recipe.is_joint, test_views=test_views
     )
     out = out or Path(run_dir) / f"eval_{split}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +142,7 @@ def evaluate_run(
         {
             "checkpoint": str(folder),
             "split": split,
+            "test_views": DIHEDRAL_VIEWS if test_views else 1,
             "data": {name: entry.data.root for name, entry in recipe.sources().items()},
             "metrics": metrics,
         },
@@ -160,7 +168,9 @@ def print_summary(metrics: dict[str, Any], title: str, console: Console | None =
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the summary table."""
-    metrics, out = evaluate_run(args.run, args.split, args.data, args.out, args.device, args.batch_size)
+    metrics, out = evaluate_run(
+        args.run, args.split, args.data, args.out, args.device, args.batch_size, test_views=args.tta
+    )
     print_summary(metrics, f"{args.run} on {args.split}")
     print(f"metrics written to {out}")
     return 0

@@ -61,6 +61,9 @@ class TaskHead(nn.Module):
     """
 
     config_class: ClassVar[type[HeadConfig]] = HeadConfig
+    # whether ``predict`` gives probabilities that flips and quarter turns of an aerial image
+    # leave unchanged, so that test-time views may be averaged (scene labels)
+    averages_views: ClassVar[bool] = False
 
     def __init__(self, config: HeadConfig, context: HeadContext) -> None:
         super().__init__()

@@ -176,8 +176,17 @@ class CaptionHead(TaskHead):
         """``scst_samples`` captions per image (drawn or the top beams) and their log-probabilities.
 
         Generation runs without gradients; one teacher-forced pass over the candidates then gives
-        the differentiable log-probabilities of their words.
+        the differentiable log-probabilities of their words. Both run without dropout, so the
+        gradient is that of the policy the candidates were drawn from.
         """
+        was_training = self.decoder.training
+        self.decoder.eval()  # draw and score the candidates with one policy: no dropout masks between
+        try:
+            return self._candidates(memory)
+        finally:
+            self.decoder.train(was_training)
+
+    def _candidates(self, memory: Tensor) -> Candidates:
         count = self.config.scst_samples
         if self.config.scst_candidates == "beam":
             search = {"num_beams": count, "num_return_sequences": count, "do_sample": False}

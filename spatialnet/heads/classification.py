@@ -25,6 +25,7 @@ class ClassificationHead(TaskHead):
 
     config_class = ClassificationConfig
     config: ClassificationConfig
+    averages_views = True
 
     def __init__(self, config: ClassificationConfig, context: HeadContext) -> None:
         super().__init__(config, context)

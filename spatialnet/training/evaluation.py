@@ -51,12 +51,14 @@ def collect_predictions(
     show_progress: bool = False,
     tasks: Sequence[str] | None = None,
     modality: str = "",
+    test_views: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, float]]:
     """Predictions and scoring targets of every labelled head over ``dataset`` in order, plus mean losses.
 
     ``tasks`` limits the heads to those the dataset trains (default: every head it labels);
     ``modality`` is the backbone stem its images go through. Tensor outputs are concatenated;
-    list outputs (generated captions) are joined as lists.
+    list outputs (generated captions) are joined as lists. With ``test_views``, scene-label heads
+    average their probabilities over the 8 flips and quarter turns of each image.
     """
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate)
@@ -73,9 +75,11 @@ def collect_predictions(
         assert out.features is not None
         size = len(batch["image"])
         seen += size
+        averaged = model.predict_views(batch, labelled) if test_views else {}
         for name in labelled:
             head = model.head(name)
-            predictions[name].append(_to_cpu(head.predict(out.features, batch)))
+            found = averaged[name] if name in averaged else head.predict(out.features, batch)
+            predictions[name].append(_to_cpu(found))
             targets[name].append(_to_cpu(head.evaluation_targets(batch)))
             loss_sums[name] += float(out.losses[name]) * size
     losses = {name: total / max(seen, 1) for name, total in loss_sums.items()}
@@ -94,18 +98,20 @@ def evaluate_sources(
     show_progress: bool = False,
     detailed: bool = False,
     by_dataset: bool = False,
+    test_views: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Metrics, predictions and targets of every head over the split of the dataset that trains it.
 
-    All three are keyed by head name. Each dataset's ``overall`` (when it trains several heads)
-    is reported under ``overall``, or under the dataset's name with ``by_dataset`` (joint recipes).
+    All three are keyed by head name; ``test_views`` as in :func:`collect_predictions`. Each
+    dataset's ``overall`` (when it trains several heads) is reported under ``overall``, or under
+    the dataset's name with ``by_dataset`` (joint recipes).
     """
     metrics: dict[str, Any] = {}
     predictions: dict[str, Any] = {}
     targets: dict[str, Any] = {}
     for name, (config, dataset) in sources.items():
         found, truth, losses = collect_predictions(
-            model, dataset, batch_size, device, show_progress, config.tasks, config.modality
+            model, dataset, batch_size, device, show_progress, config.tasks, config.modality, test_views
         )
         scored = score_predictions(model, found, truth, losses, detailed)
         if by_dataset and "overall" in scored:

@@ -220,13 +220,22 @@ class Recipe:
             options["modalities"] = {m: v for m, v in options["modalities"].items() if m == entry.modality}
         prefixes = tuple(f"{key}/" for key in (*heads, name))
         weights = {k: w for k, w in self.train.select_weights.items() if k.startswith(prefixes)}
+        kept = options.get("modalities", {})
+        parts = {k: v for k, v in self.train.freeze_epochs.items() if _applies(k, heads, kept)}
+        scales = {k: v for k, v in self.train.lr_scale.items() if _applies(k, heads, kept)}
         return dataclasses.replace(
             self,
             name=f"{self.name}:{name}",
             datasets={name: dataclasses.replace(entry, proportion=1.0)},
             heads=heads,
             backbone=dataclasses.replace(self.backbone, options=options),
-            train=dataclasses.replace(self.train, steps_per_epoch=steps_per_epoch, select_weights=weights),
+            train=dataclasses.replace(
+                self.train,
+                steps_per_epoch=steps_per_epoch,
+                select_weights=weights,
+                freeze_epochs=parts,
+                lr_scale=scales,
+            ),
         )
 
     def check_sources(self, source: str = "recipe") -> None:
@@ -371,3 +380,22 @@ def load_recipe(name_or_path: str, overrides: Sequence[str] = ()) -> Recipe:
         raise RecipeError(f"{path}: a recipe must be a mapping at the top level")
     apply_overrides(data, overrides)
     return recipe_from_dict(data, str(path))
+
+
+def _applies(pattern: str, heads: Mapping[str, Any], modalities: Mapping[str, Any]) -> bool:
+    """Whether a ``train.freeze_epochs``/``lr_scale`` pattern can still match once a joint recipe is cut.
+
+    Patterns into a head or a modality stem the cut removed go, and so do patterns into a hybrid
+    CNN stem (``…embed.backbone…``) when no kept modality has one.
+    """
+    if pattern.startswith("heads."):
+        return pattern.split(".")[1] in heads or not pattern.split(".")[1].isidentifier()
+    if pattern.startswith("backbone.stems."):
+        return pattern.split(".")[2] in modalities or not pattern.split(".")[2].isidentifier()
+    if "embed.backbone" in pattern and modalities:
+        return any(_option(m, "stem") == "cnn" for m in modalities.values())
+    return True
+
+
+def _option(options: Any, key: str) -> Any:
+    return options.get(key) if isinstance(options, Mapping) else getattr(options, key, None)

@@ -83,3 +83,22 @@ def test_a_joint_recipe_lists_its_datasets_and_cuts_down_to_one():
     assert single.train.select_weights == {"taiga/mean_accuracy": 1.0, "taiga/mean_rmse": -1.0}
     plain = load_recipe("ucm_landuse-tiny")
     assert not plain.is_joint and list(plain.sources()) == ["ucm_landuse"]
+
+
+def test_a_cut_keeps_only_the_part_patterns_that_still_match():
+    """Freezing the RGB hybrid's CNN or a dropped head must not break the forest-only cut."""
+    parts = {
+        "backbone.*embed.backbone.*": 1000,
+        "backbone.stems.rgb.*": 2,
+        "heads.captions.*": 1,
+        "heads.*": 3,
+        "backbone.blocks.0.*": 1,
+    }
+    joint = load_recipe("spatialnet_vit-pretrained-cpu", ["data.root=WORLD"])
+    joint.train.freeze_epochs = parts
+    joint.train.lr_scale = dict.fromkeys(parts, 0.5)
+    forest = joint.single_source("taiga").train
+    assert forest.freeze_epochs == {"heads.*": 3, "backbone.blocks.0.*": 1}
+    assert forest.lr_scale == dict.fromkeys(forest.freeze_epochs, 0.5)
+    captions = joint.single_source("ucm_captions").train
+    assert captions.freeze_epochs == parts

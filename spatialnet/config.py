@@ -393,9 +393,5 @@ def _applies(pattern: str, heads: Mapping[str, Any], modalities: Mapping[str, An
     if pattern.startswith("backbone.stems."):
         return pattern.split(".")[2] in modalities or not pattern.split(".")[2].isidentifier()
     if "embed.backbone" in pattern and modalities:
-        return any(_option(m, "stem") == "cnn" for m in modalities.values())
+        return any(options.get("stem") == "cnn" for options in modalities.values())
     return True
-
-
-def _option(options: Any, key: str) -> Any:
-    return options.get(key) if isinstance(options, Mapping) else getattr(options, key, None)

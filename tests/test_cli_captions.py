@@ -1,5 +1,6 @@
 """Captioning through the CLI: train, resume, evaluate (COCO results + scores), predict a sentence."""
 
+import importlib
 import json
 import shutil
 
@@ -8,7 +9,7 @@ import torch
 import yaml
 
 from spatialnet.cli.main import main
-from tests.conftest import TINY_RECIPE
+from tests.conftest import REPO, TINY_RECIPE
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None, reason="caption metrics need Java (METEOR, PTB)"
@@ -133,3 +134,25 @@ def test_init_from_names_a_missing_run(tiny_world, tmp_path, capsys):
     assert main(["train", str(recipe), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "train.init_from:" in err and "nope: no checkpoint here" in err
+
+
+def test_decoding_sweep_scores_each_setting_once(caption_run, tmp_path, monkeypatch):
+    """eval/caption_decoding.py: greedy once, each beam width with each length penalty, best first."""
+    monkeypatch.syspath_prepend(str(REPO / "eval"))
+    sweep = importlib.import_module("caption_decoding")
+    grid = sweep.settings([1, 2], [0.5, 1.0])
+    assert grid == [
+        {"num_beams": 1, "length_penalty": 1.0},
+        {"num_beams": 2, "length_penalty": 0.5},
+        {"num_beams": 2, "length_penalty": 1.0},
+    ]
+    out = tmp_path / "sweep.json"
+    assert sweep.main([str(caption_run), "--split", "val", "--beams", "1", "2", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 1 + 3  # greedy + 2 beams × the 3 default penalties
+    assert [r["CIDEr"] for r in rows] == sorted((r["CIDEr"] for r in rows), reverse=True)
+    # the recipe's own setting (2 beams, penalty 1) scores what `evaluate` scores
+    recipe_row = next(r for r in rows if r["num_beams"] == 2 and r["length_penalty"] == 1.0)
+    assert main(["evaluate", str(caption_run), "--split", "val", "--out", str(tmp_path / "eval.json")]) == 0
+    evaluated = json.loads((tmp_path / "eval.json").read_text())["metrics"]["captions"]
+    assert recipe_row["CIDEr"] == pytest.approx(100 * evaluated["CIDEr"])

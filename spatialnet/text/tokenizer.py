@@ -54,7 +54,10 @@ def load_tokenizer(folder: Path) -> PreTrainedTokenizerFast:
     folder = Path(folder)
     if not (folder / TOKENIZER_FILE).is_file():
         raise CheckpointError(f"{folder}: no {TOKENIZER_FILE} (expected a tokenizer saved by spatialnet)")
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
+    try:
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
+    except Exception as err:  # tokenizers raises bare Exceptions on a damaged file
+        raise CheckpointError(f"{folder / TOKENIZER_FILE}: damaged or not a tokenizer ({err})") from err
     missing = [t for t in SPECIAL_TOKENS if tokenizer.convert_tokens_to_ids(t) is None]
     if missing:
         raise CheckpointError(f"{folder / TOKENIZER_FILE}: lacks the special tokens {missing}")

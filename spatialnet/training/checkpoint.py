@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
 from spatialnet.config import Recipe, recipe_from_dict, to_dict
@@ -107,7 +109,7 @@ def read_data_states(checkpoint: Path, recipe: Recipe) -> dict[str, dict[str, An
         return {}
     try:
         states: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from err
     names = set(recipe.sources())
     if set(states) <= names:
@@ -169,7 +171,7 @@ def read_recipe(checkpoint: Path) -> Recipe:
         data = json.loads(config_path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise CheckpointError(f"{config_path}: missing (every checkpoint stores its recipe there)") from err
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{config_path}: not valid JSON ({err})") from err
     return recipe_from_dict(data, str(config_path))
 
@@ -177,12 +179,22 @@ def read_recipe(checkpoint: Path) -> Recipe:
 def read_metrics(checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's ``metrics.json`` (empty when absent)."""
     path = checkpoint / METRICS_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    try:
+        metrics: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path}: not valid JSON ({err})") from err
+    return metrics
 
 
 def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
     """Load ``model.safetensors`` into ``model``, refusing any missing or unexpected tensor."""
-    missing, unexpected = load_model(model, str(checkpoint / WEIGHTS_FILE), strict=False)
+    path = checkpoint / WEIGHTS_FILE
+    try:
+        missing, unexpected = load_model(model, str(path), strict=False)
+    except SafetensorError as err:
+        raise CheckpointError(f"{path}: damaged or not a safetensors file ({err})") from err
     if missing or unexpected:
         raise CheckpointError(
             f"{checkpoint / WEIGHTS_FILE}: does not match its recipe "
@@ -190,10 +202,22 @@ def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
         )
 
 
+def _reason(err: Exception) -> str:
+    """The gist of torch.load's error on one line (its weights-only refusals run to a page)."""
+    text = str(err)
+    gist = text.split("WeightsUnpickler error:", 1)[1] if "WeightsUnpickler error:" in text else text
+    return " ".join(gist.split(". Check the documentation", 1)[0].split())
+
+
 def load_training_state(checkpoint: Path) -> dict[str, Any]:
     """The resumable state of a ``last`` checkpoint, read without unpickling arbitrary objects."""
     path = checkpoint / STATE_FILE
     if not path.is_file():
         raise CheckpointError(f"{path}: missing; only a run's last/ checkpoint can be resumed")
-    state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
+        raise CheckpointError(
+            f"{path}: damaged, or holds objects other than tensors and plain values ({_reason(err)})"
+        ) from err
     return state

@@ -55,6 +55,7 @@ from spatialnet.config import (
     apply_overrides,
     from_dict,
     load_recipe,
+    read_recipe_file,
     recipe_from_dict,
     resolve_recipe_path,
     to_dict,
@@ -189,7 +190,7 @@ class Runner:
     def recipe(self, config: Config, seed: int) -> Recipe:
         """The recipe file with the overrides, the config's settings, the data root and the seed."""
         path = resolve_recipe_path(config.recipe)
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_recipe_file(path)
         settings = [*self.overrides, *self.recipe_overrides.get(config.recipe, []), *config.settings]
         apply_overrides(data, settings)
         if config.heads is not None:

@@ -24,7 +24,10 @@ T = TypeVar("T")
 
 @dataclasses.dataclass
 class BackboneConfig:
-    """Backbone hyperparameters; ``preset`` fills unset fields of the ViT.
+    """Backbone hyperparameters; ``preset`` fills the ViT fields a recipe does not set.
+
+    Recipes resolve the preset when they are read (:func:`with_preset`); a config built in
+    Python with a preset gets it at build time, for the fields left at their defaults.
 
     ``type`` picks a registered backbone (spatialnet.backbones.registry): ``vit`` (timm
     ``VisionTransformer``, the fields below) or a hyperspectral forest network (``seed000``,
@@ -164,7 +167,7 @@ class SourceConfig:
 
 @dataclasses.dataclass
 class Recipe:
-    """A whole training recipe: the content of one ``tasks/*.yaml`` file.
+    """A whole training recipe: the content of one ``spatialnet/recipes/*.yaml`` file.
 
     A single-dataset recipe names its dataset under ``data``; a joint recipe lists several under
     ``datasets`` (``data.root`` then serves as the root of datasets that set none).
@@ -343,41 +346,105 @@ def to_dict(recipe: Recipe) -> dict[str, Any]:
     return dataclasses.asdict(recipe)
 
 
+def backbone_presets() -> dict[str, dict[str, Any]]:
+    """The named ViT presets shipped in ``spatialnet/backbones/presets.yaml``."""
+    text = (Path(__file__).resolve().parent / "backbones" / "presets.yaml").read_text(encoding="utf-8")
+    presets: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return presets
+
+
+def with_preset(backbone: Mapping[str, Any], source: str = "recipe") -> dict[str, Any]:
+    """The backbone section with its ``preset`` written out: every key the recipe sets wins.
+
+    The preset is then cleared, so the resolved recipe (``config.json``) lists each field as built.
+    """
+    name = backbone.get("preset")
+    if name is None:
+        return dict(backbone)
+    presets = backbone_presets()
+    if name not in presets:
+        raise RecipeError(f"{source}: 'backbone.preset' is {name!r}; expected one of: {', '.join(presets)}")
+    return {**presets[name], **backbone, "preset": None}
+
+
 def recipe_from_dict(data: Mapping[str, Any], source: str = "recipe") -> Recipe:
-    """Validate a nested dict as a :class:`Recipe`."""
+    """Validate a nested dict as a :class:`Recipe`, its backbone preset resolved."""
+    if isinstance(data.get("backbone"), Mapping):
+        data = {**data, "backbone": with_preset(data["backbone"], source)}
     recipe = from_dict(Recipe, data, source)
     recipe.check_sources(source)
     return recipe
 
 
-def tasks_dir() -> Path:
-    """The repository's ``tasks/`` folder (recipes are data, kept beside the package)."""
-    return Path(__file__).resolve().parents[1] / "tasks"
+def recipes_dir() -> Path:
+    """The recipes shipped inside the package (``spatialnet/recipes/``), found from any directory."""
+    return Path(__file__).resolve().parent / "recipes"
 
 
-def resolve_recipe_path(name_or_path: str) -> Path:
-    """A recipe path as given, or a bare name looked up in ``./tasks`` and the repository's ``tasks/``."""
+def recipe_names() -> list[str]:
+    """Names of the shipped recipes (their ``parts/`` are pieces for ``base:``, not recipes)."""
+    return sorted(path.stem for path in recipes_dir().glob("*.yaml"))
+
+
+def resolve_recipe_path(name_or_path: str, beside: Path | None = None) -> Path:
+    """A recipe path as given, else a name in the folder ``beside`` (for ``base:``) or the shipped recipes."""
     path = Path(name_or_path)
     if path.is_file():
         return path
-    for folder in (Path.cwd() / "tasks", tasks_dir()):
+    folders = [beside] if beside is not None else []
+    for folder in (*folders, recipes_dir()):
         for candidate in (folder / name_or_path, folder / f"{name_or_path}.yaml"):
             if candidate.is_file():
                 return candidate
     raise RecipeError(
-        f"{name_or_path}: recipe not found (a YAML path, or a name in tasks/ such as ucm_landuse-tiny)"
+        f"{name_or_path}: recipe not found (a YAML path, or a shipped recipe: {', '.join(recipe_names())})"
     )
 
 
-def load_recipe(name_or_path: str, overrides: Sequence[str] = ()) -> Recipe:
-    """Read a recipe YAML, apply dotted overrides and validate every key."""
-    path = resolve_recipe_path(name_or_path)
+def merged(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``: mappings merge key by key, any other value of ``top`` replaces.
+
+    Keys keep ``top``'s order, then come those only ``base`` has (head order decides the order
+    in which heads are built, hence their initial weights).
+    """
+    out: dict[str, Any] = {}
+    for key, value in top.items():
+        below = base.get(key)
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            out[key] = merged(below, value)
+        else:
+            out[key] = value
+    out.update((key, value) for key, value in base.items() if key not in top)
+    return out
+
+
+def read_recipe_file(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A recipe file as a dict, its ``base:`` recipes (a name or a list, earliest first) merged under it."""
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise RecipeError(f"{path}: 'base' recipes form a cycle ({chain})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise RecipeError(f"{path}: not valid YAML ({err})") from err
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe must be a mapping at the top level")
+    bases = data.pop("base", None) or []
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        raise RecipeError(f"{path}: 'base' must be a recipe name or a list of names, got {bases!r}")
+    combined: dict[str, Any] = {}
+    for name in bases:
+        base_path = resolve_recipe_path(name, beside=path.parent)
+        combined = merged(combined, read_recipe_file(base_path, (*seen, path.resolve())))
+    return merged(combined, data)
+
+
+def load_recipe(name_or_path: str, overrides: Sequence[str] = ()) -> Recipe:
+    """Read a recipe YAML (with its ``base:`` recipes), apply dotted overrides and validate every key."""
+    path = resolve_recipe_path(name_or_path)
+    data = read_recipe_file(path)
     apply_overrides(data, overrides)
     return recipe_from_dict(data, str(path))
 

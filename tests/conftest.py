@@ -76,7 +76,7 @@ FOREST_BANDS = 24  # bands of the tiny synthetic forest
 
 
 def tiny_forest_recipe(name: str, root: str, **backbone: object) -> dict:
-    """A CPU recipe from tasks/ shrunk for tests: 24 bands, 2 epochs, small batches."""
+    """A shipped CPU recipe shrunk for tests: 24 bands, 2 epochs, small batches."""
     recipe = to_dict(load_recipe(name))
     recipe["data"].update(root=root, bands=list(range(FOREST_BANDS)), block=5, num_workers=0)
     recipe["backbone"].update(in_chans=FOREST_BANDS, **backbone)

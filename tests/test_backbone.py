@@ -3,8 +3,8 @@ import torch
 from safetensors.torch import save_file
 from timm.models.vision_transformer import VisionTransformer
 
-from spatialnet.backbones.vit import ViTBackbone, load_presets, resolve_backbone_config
-from spatialnet.config import BackboneConfig
+from spatialnet.backbones.vit import ViTBackbone, resolve_backbone_config
+from spatialnet.config import BackboneConfig, backbone_presets, recipe_from_dict
 from spatialnet.errors import RecipeError
 
 
@@ -31,9 +31,19 @@ def test_paper_preset_is_the_seed_configuration():
 
 def test_explicit_fields_override_preset():
     config = resolve_backbone_config(BackboneConfig(preset="tiny", embed_dim=64, img_size=48))
-    assert (
-        config.embed_dim == 64 and config.img_size == 48 and config.depth == load_presets()["tiny"]["depth"]
-    )
+    assert (config.embed_dim, config.img_size) == (64, 48)
+    assert config.depth == backbone_presets()["tiny"]["depth"]
+
+
+def test_a_recipe_resolves_its_preset_and_every_key_it_sets_wins():
+    """``act: relu`` equals the field's default, yet a recipe that writes it beside preset tiny gets it."""
+    recipe = recipe_from_dict({"backbone": {"preset": "tiny", "act": "relu", "depth": 2}})
+    config = recipe.backbone
+    assert (config.embed_dim, config.depth, config.num_heads, config.act) == (192, 2, 3, "relu")
+    assert config.preset is None  # written out: config.json lists each field as built
+    vit = ViTBackbone(config).vit
+    assert len(vit.blocks) == 2 and isinstance(vit.blocks[0].mlp.act, torch.nn.ReLU)
+    assert vit.embed_dim == 192
 
 
 @pytest.mark.parametrize("stem", ["patch", "conv"])

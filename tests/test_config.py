@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from spatialnet.config import (
@@ -7,6 +5,8 @@ from spatialnet.config import (
     Recipe,
     load_recipe,
     recipe_from_dict,
+    recipe_names,
+    recipes_dir,
     resolve_recipe_path,
     to_dict,
 )
@@ -14,11 +14,10 @@ from spatialnet.errors import RecipeError
 
 
 def test_every_shipped_recipe_validates():
-    recipes = sorted((Path(__file__).resolve().parents[1] / "tasks").glob("*.yaml"))
-    assert recipes, "tasks/ holds no recipes"
-    for path in recipes:
-        recipe = load_recipe(str(path))
-        assert recipe.name == path.stem
+    names = recipe_names()
+    assert "spatialnet_vit-tiny" in names and "taiga-heads" not in names  # parts are not recipes
+    for name in names:
+        assert load_recipe(name).name == name
 
 
 def test_unknown_key_names_file_and_dotted_key(tmp_path):
@@ -41,7 +40,7 @@ def test_overrides_parse_yaml_values_and_ints_become_floats(tmp_path):
     recipe = load_recipe(str(path), ["train.lr=1", "data.augment.hflip=false", "backbone.preset=tiny"])
     assert recipe.train.lr == 1.0 and isinstance(recipe.train.lr, float)
     assert recipe.data.augment.hflip is False
-    assert recipe.backbone.preset == "tiny"
+    assert (recipe.backbone.preset, recipe.backbone.embed_dim, recipe.backbone.act) == (None, 192, "gelu")
 
 
 def test_bad_override_syntax():
@@ -50,14 +49,57 @@ def test_bad_override_syntax():
 
 
 def test_round_trip_through_dict():
-    recipe = Recipe(backbone=BackboneConfig(preset="tiny"), heads={"a": {"type": "classification"}})
+    recipe = Recipe(
+        backbone=BackboneConfig(embed_dim=192, act="gelu"), heads={"a": {"type": "classification"}}
+    )
     assert recipe_from_dict(to_dict(recipe)) == recipe
 
 
-def test_recipe_names_resolve_from_tasks_folder():
-    assert resolve_recipe_path("ucm_landuse-tiny").name == "ucm_landuse-tiny.yaml"
-    with pytest.raises(RecipeError, match="recipe not found"):
+def test_recipe_names_resolve_inside_the_package_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = resolve_recipe_path("ucm_landuse-tiny")
+    assert path.name == "ucm_landuse-tiny.yaml" and path.parent == recipes_dir()
+    with pytest.raises(RecipeError, match="recipe not found.*ucm_landuse-tiny"):
         resolve_recipe_path("no-such-recipe")
+
+
+def test_base_recipes_merge_under_the_recipe_in_order(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "heads.yaml").write_text(
+        "heads:\n  a: {type: classification, num_classes: 3}\n  b: {type: classification, num_classes: 4}\n"
+        "train: {epochs: 7, lr: 0.5}\n"
+    )
+    (tmp_path / "more.yaml").write_text("base: parts/heads\ntrain: {epochs: 9}\n")
+    (tmp_path / "r.yaml").write_text(
+        "name: r\nbase: [more]\nheads:\n  c: {type: classification}\n  a: {num_classes: 5}\n"
+    )
+    recipe = load_recipe(str(tmp_path / "r.yaml"))
+    # the recipe's own heads first, then those only the base has; fields merge one by one
+    assert list(recipe.heads) == ["c", "a", "b"]
+    assert recipe.heads["a"] == {"type": "classification", "num_classes": 5}
+    assert (recipe.train.epochs, recipe.train.lr) == (9, 0.5)  # the nearer base wins, the rest stays
+
+
+def test_base_recipe_errors_name_the_file(tmp_path):
+    (tmp_path / "loop.yaml").write_text("base: loop\n")
+    with pytest.raises(RecipeError, match="loop.yaml: 'base' recipes form a cycle"):
+        load_recipe(str(tmp_path / "loop.yaml"))
+    (tmp_path / "bad.yaml").write_text("base: {a: 1}\n")
+    with pytest.raises(RecipeError, match="bad.yaml: 'base' must be a recipe name or a list"):
+        load_recipe(str(tmp_path / "bad.yaml"))
+    (tmp_path / "missing.yaml").write_text("base: nowhere\n")
+    with pytest.raises(RecipeError, match="nowhere: recipe not found"):
+        load_recipe(str(tmp_path / "missing.yaml"))
+
+
+def test_taiga_recipes_take_their_13_heads_from_one_part():
+    for name in ("taiga", "taiga-tiny", "taiga-pham", "spatialnet_vit-tiny"):
+        heads = load_recipe(name).heads
+        forest = [h for h in heads if heads[h]["type"].startswith("pixel_")]
+        assert len(forest) == 13, name
+    assert load_recipe("taiga").heads["soil"]["loss"] == "focal"
+    assert load_recipe("taiga-tiny").heads["soil"]["loss"] == "cross_entropy"
+    assert {h["hidden_dim"] for h in load_recipe("taiga-pham").heads.values()} == {300}
 
 
 def test_exponent_floats_without_a_dot_are_floats(tmp_path):

@@ -13,12 +13,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
 import timm
-import yaml
 from timm.layers.hybrid_embed import HybridEmbed
 from timm.layers.pos_embed import resample_abs_pos_embed
 from timm.models._manipulate import adapt_input_conv
@@ -30,40 +28,26 @@ from spatialnet.backbones.cnn_stem import cnn_stem_embed
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
 from spatialnet.backbones.weight_files import read_weights_file
-from spatialnet.config import BackboneConfig, from_dict
+from spatialnet.config import BackboneConfig, from_dict, with_preset
 from spatialnet.errors import CheckpointError, RecipeError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
 
 
-def load_presets() -> dict[str, dict[str, Any]]:
-    """The named backbone presets shipped in ``presets.yaml``."""
-    text = resources.files("spatialnet.backbones").joinpath("presets.yaml").read_text(encoding="utf-8")
-    presets: dict[str, dict[str, Any]] = yaml.safe_load(text)
-    return presets
-
-
 def resolve_backbone_config(config: BackboneConfig, source: str = "recipe") -> BackboneConfig:
-    """Fill fields the recipe left at their defaults from ``config.preset``.
+    """A config built in Python with a ``preset``: its fields left at their defaults take the preset's.
 
-    Explicit recipe values win over the preset; a field counts as explicit when it
-    differs from the dataclass default.
+    Recipes arrive resolved (:func:`spatialnet.config.with_preset`), with ``preset`` cleared.
     """
     if config.preset is None:
         return config
-    presets = load_presets()
-    if config.preset not in presets:
-        raise RecipeError(
-            f"{source}: 'backbone.preset' is {config.preset!r}; expected one of: {', '.join(presets)}"
-        )
     defaults = BackboneConfig()
     explicit = {
         f.name: getattr(config, f.name)
         for f in dataclasses.fields(config)
         if getattr(config, f.name) != getattr(defaults, f.name)
     }
-    merged = {**presets[config.preset], **explicit}
-    return from_dict(BackboneConfig, merged, f"{source} (preset {config.preset})", "backbone.")
+    return from_dict(BackboneConfig, with_preset(explicit, source), source, "backbone.")
 
 
 def conv_stem_embed(config: BackboneConfig) -> Any:

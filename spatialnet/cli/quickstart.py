@@ -30,7 +30,7 @@ def add_parser(subparsers: Any) -> None:
         help="synthesise a small world, train the tiny joint SpatialNet-ViT on every task, evaluate it",
         description="The embedded default run: writes DIR/world (synthetic scenes in the UCM-captions "
         "and RSVQA-LR formats, a hyperspectral forest in the TAIGA format), trains "
-        "tasks/spatialnet_vit-tiny.yaml (one shared trunk: captions + land-use, VQA, 13 forest "
+        "the spatialnet_vit-tiny recipe (one shared trunk: captions + land-use, VQA, 13 forest "
         "variables) into DIR/model, evaluates every task on the test split and prints one table. "
         "Re-running continues or reuses what is already in DIR.",
     )

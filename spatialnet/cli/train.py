@@ -15,11 +15,13 @@ def add_parser(subparsers: Any) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "train",
-        help="train a recipe (YAML in tasks/)",
+        help="train a recipe (a YAML path or a shipped recipe's name)",
         description="Train a recipe. Multi-GPU / multi-node: launch with "
         "`torchrun --nproc-per-node N -m spatialnet train …` (DDP; gloo on CPUs, NCCL on GPUs).",
     )
-    parser.add_argument("recipe", help="recipe YAML path or a name in tasks/, e.g. ucm_landuse-tiny")
+    parser.add_argument(
+        "recipe", help="recipe YAML path or a shipped recipe's name (spatialnet/recipes/), e.g. taiga-tiny"
+    )
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<recipe name>)")
     parser.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint"

@@ -14,6 +14,7 @@ the new folder complete, and :func:`recover` puts a half-swapped pair back in or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import pickle
@@ -27,7 +28,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
-from spatialnet.config import Recipe, recipe_from_dict, to_dict
+from spatialnet.config import BackboneConfig, Recipe, recipe_from_dict, to_dict
 from spatialnet.errors import CheckpointError
 
 CONFIG_FILE = "config.json"
@@ -173,7 +174,21 @@ def read_recipe(checkpoint: Path) -> Recipe:
         raise CheckpointError(f"{config_path}: missing (every checkpoint stores its recipe there)") from err
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{config_path}: not valid JSON ({err})") from err
-    return recipe_from_dict(data, str(config_path))
+    return recipe_from_dict(with_legacy_preset(data), str(config_path))
+
+
+def with_legacy_preset(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``config.json`` written before presets were resolved at load, read as it was built then.
+
+    Such files kept ``preset`` and every backbone field, preset or not; the preset filled the
+    fields that were equal to their defaults, so only the others count as set.
+    """
+    backbone = data.get("backbone")
+    if not isinstance(backbone, dict) or not backbone.get("preset"):
+        return data
+    defaults = dataclasses.asdict(BackboneConfig())
+    kept = {key: value for key, value in backbone.items() if key == "preset" or value != defaults.get(key)}
+    return {**data, "backbone": kept}
 
 
 def read_metrics(checkpoint: Path) -> dict[str, Any]:

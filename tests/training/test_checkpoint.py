@@ -1,16 +1,17 @@
+import dataclasses
 import json
 import os
 
 import pytest
 import torch
 
-from spatialnet.config import BackboneConfig, Recipe
+from spatialnet.config import BackboneConfig, Recipe, to_dict
 from spatialnet.errors import CheckpointError
 from spatialnet.model import SpatialNet
 from spatialnet.training import checkpoint as ckpt
 
 RECIPE = Recipe(
-    backbone=BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2),
+    backbone=BackboneConfig(img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2, act="gelu"),
     heads={"landuse": {"type": "classification", "num_classes": 4}},
 )
 
@@ -88,3 +89,14 @@ def test_mismatched_weights_and_missing_folder_are_clear_errors(tmp_path):
         ckpt.load_weights(SpatialNet.from_recipe(other), tmp_path / "best")
     with pytest.raises(CheckpointError, match="no checkpoint here"):
         ckpt.resolve_checkpoint(tmp_path / "nothing")
+
+
+def test_a_config_written_before_presets_resolved_at_load_builds_the_same_model(tmp_path):
+    """Old ``config.json`` files kept ``preset: tiny`` beside the dataclass defaults (D=512, 12 blocks…)."""
+    folder = tmp_path / "old"
+    folder.mkdir()
+    old = to_dict(RECIPE)
+    old["backbone"] = {**dataclasses.asdict(BackboneConfig()), "preset": "tiny", "img_size": 32, "depth": 1}
+    (folder / ckpt.CONFIG_FILE).write_text(json.dumps(old))
+    backbone = ckpt.read_recipe(folder).backbone
+    assert (backbone.embed_dim, backbone.depth, backbone.num_heads, backbone.act) == (192, 1, 3, "gelu")

@@ -23,9 +23,9 @@ from transformers import GenerationConfig
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import RecipeError
+from spatialnet.files import write_json
 from spatialnet.heads.caption import CaptionHead
 from spatialnet.metrics.captions import score_captions
-from spatialnet.training.checkpoint import write_json
 from spatialnet.training.evaluation import collect_predictions
 from spatialnet.training.trainer import load_run
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from spatialnet.training.checkpoint import write_json
+from spatialnet.files import write_json
 
 Evaluate = Callable[[Path, str, "str | None", str], dict[str, Any]]
 Print = Callable[[dict[str, Any], Console], None]

@@ -7,7 +7,7 @@ datasets trains a single-task model: the same recipe cut down to that dataset
 (``Recipe.single_source``: its heads, its modality's stem, same settings) for exactly as many
 batches of it as the joint run drew. Every task thus sees the same batches in both arms; the joint
 model shares one trunk and its training steps among the tasks. Each run's best checkpoint is
-scored on the test split; the headline metrics (``spatialnet.metrics.headlines``) go side by side
+scored on the test split; the headline metrics (``spatialnet.heads.headlines``) go side by side
 as mean (min–max) over seeds, with the joint − single difference and how many seeds favour the
 joint model, in ``OUT.md`` and ``OUT.json`` (default ``eval/reports/joint_vs_single``).
 
@@ -38,7 +38,8 @@ import torch
 from spatialnet.cli.evaluate import evaluate_run
 from spatialnet.config import Recipe, load_recipe, to_dict
 from spatialnet.data.registry import build_dataset
-from spatialnet.metrics.headlines import Headline, formatted, headline_values
+from spatialnet.heads.base import Headline, TaskHead
+from spatialnet.heads.headlines import formatted, head_types, headline_values
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.mixing import batch_counts, mixing_shares
@@ -148,12 +149,12 @@ def spread(values: list[float], headline: Headline | None = None) -> str:
     return f"{show(statistics.mean(values))} ({show(min(values))}–{show(max(values))})"
 
 
-def summarise(seeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarise(seeds: list[dict[str, Any]], heads: dict[str, type[TaskHead]]) -> list[dict[str, Any]]:
     """One row per headline metric: joint and single values per seed, difference, seeds won by joint."""
     rows = []
-    for headline, _ in headline_values(seeds[0]["joint"]["metrics"]):
-        joint = [dict(headline_values(s["joint"]["metrics"]))[headline] for s in seeds]
-        single_found = [dict(headline_values(s["single_metrics"])).get(headline) for s in seeds]
+    for headline, _ in headline_values(seeds[0]["joint"]["metrics"], heads):
+        joint = [dict(headline_values(s["joint"]["metrics"], heads))[headline] for s in seeds]
+        single_found = [dict(headline_values(s["single_metrics"], heads)).get(headline) for s in seeds]
         if any(v is None for v in single_found):
             continue
         single = [float(v) for v in single_found if v is not None]
@@ -268,7 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     for setting in settings:
         base = load_recipe(args.recipe, [*setting.overrides, *args.overrides])
         results = [compare_seed(base, args.runs, setting, seed) for seed in chosen]
-        report_settings.append({**dataclasses.asdict(setting), "seeds": results, "rows": summarise(results)})
+        report_settings.append(
+            {
+                **dataclasses.asdict(setting),
+                "seeds": results,
+                "rows": summarise(results, head_types(base.heads)),
+            }
+        )
     if args.only_seeds:
         return 0
     command = "python eval/joint_vs_single.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))

@@ -26,7 +26,7 @@ from spatialnet.data.registry import build_dataset
 from spatialnet.errors import RecipeError
 from spatialnet.heads.pixel import PixelClassificationHead, PixelRegressionHead
 from spatialnet.metrics.forest_baselines import baseline_predictions
-from spatialnet.metrics.scoring import forest_class_metrics, forest_value_metrics
+from spatialnet.metrics.forest_scores import forest_class_metrics, forest_value_metrics
 from spatialnet.training.checkpoint import read_data_state
 from spatialnet.training.evaluation import collect_predictions, score_predictions
 from spatialnet.training.trainer import load_run

@@ -24,7 +24,8 @@ import numpy as np
 from spatialnet.cli.evaluate import evaluate_run
 from spatialnet.config import load_recipe
 from spatialnet.data.taiga import CATEGORICAL_NAMES
-from spatialnet.training.checkpoint import WEIGHTS_FILE, write_json
+from spatialnet.files import write_json
+from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer
 
 # name -> (loss, class_weighting) of every categorical head

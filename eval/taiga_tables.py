@@ -46,9 +46,9 @@ from taiga_class_maps import class_maps_of_test_crop
 from taiga_losses import VARIANTS
 from torch.utils.flop_counter import FlopCounterMode
 
+import spatialnet.backbones.forest  # noqa: F401
 import spatialnet.backbones.vit  # noqa: F401  (registers the backbone types canonical() reads)
-import spatialnet.forest  # noqa: F401
-from spatialnet.backbones.registry import BACKBONES
+from spatialnet.backbones.factory import BACKBONES
 from spatialnet.cli.evaluate import evaluate_run
 from spatialnet.config import (
     Recipe,
@@ -61,8 +61,9 @@ from spatialnet.config import (
     to_dict,
 )
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
+from spatialnet.files import write_json
 from spatialnet.heads.base import HEAD_REGISTRY
-from spatialnet.training.checkpoint import WEIGHTS_FILE, write_json
+from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer, load_run
 
 TABLES = ("II", "III", "IV", "V", "VI", "VII")

@@ -38,8 +38,8 @@ from bench_taiga import forward_flops
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
 from spatialnet.heads.pixel import PixelClassificationConfig
-from spatialnet.mapping import MapSettings, map_scene
 from spatialnet.mapping.resume import DONE_FILE
+from spatialnet.mapping.scene import MapSettings, map_scene
 from spatialnet.predictor import Predictor
 from spatialnet.training.checkpoint import read_recipe, resolve_checkpoint
 

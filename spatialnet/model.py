@@ -15,8 +15,9 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from spatialnet.backbones.factory import build_backbone
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.backbones.registry import Backbone, build_backbone
+from spatialnet.backbones.registry import Backbone
 from spatialnet.config import Recipe
 from spatialnet.data.views import dihedral_views
 from spatialnet.errors import RecipeError
@@ -95,6 +96,10 @@ class SpatialNet(nn.Module):
         head = self.heads[name]
         assert isinstance(head, TaskHead)
         return head
+
+    def task_heads(self) -> dict[str, TaskHead]:
+        """Every head by name, in recipe order."""
+        return {name: self.head(name) for name in self.heads}
 
     def labelled_tasks(self, batch: Batch) -> list[str]:
         """Names of the heads whose targets ``batch`` carries."""

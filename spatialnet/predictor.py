@@ -12,12 +12,8 @@ import torch
 from spatialnet.config import DataConfig, Recipe, SourceConfig
 from spatialnet.data.images import load_image, resize_square
 from spatialnet.data.registry import dataset_input
-from spatialnet.data.rsvqa_answers import question_type
 from spatialnet.data.transforms import normalize
 from spatialnet.errors import DataError
-from spatialnet.heads.losses import ClassifierConfig
-from spatialnet.heads.pixel import PixelRegressionConfig
-from spatialnet.heads.vqa import VQAHead
 from spatialnet.model import SpatialNet
 from spatialnet.training.checkpoint import read_data_states
 from spatialnet.training.trainer import load_run
@@ -142,29 +138,11 @@ class Predictor:
     def _summaries(
         self, outputs: dict[str, Any], index: int, top_k: int, question: str | None
     ) -> dict[str, Any]:
-        """Each head's output for item ``index`` as a person reads it: ranked classes, answers, values."""
-        result: dict[str, Any] = {}
-        for name, output in outputs.items():
-            head = self.model.head(name)
-            config = head.config
-            if isinstance(head, VQAHead) and question is not None:
-                result[name] = answer_summary(head, question, output[index].cpu())
-            elif isinstance(config, PixelRegressionConfig):
-                result[name] = {"value": float(output[index]), "unit": config.unit}
-            elif isinstance(config, ClassifierConfig):
-                probs = output[index].cpu()
-                names = config.class_names or [str(i) for i in range(config.num_classes)]
-                values, indices = probs.topk(min(top_k, len(names)))
-                result[name] = [
-                    {"label": names[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
-                ]
-            elif isinstance(output, list):  # generated text, one per image
-                result[name] = output[index]
-            elif isinstance(output, torch.Tensor) and output.ndim <= 2:
-                result[name] = output[index].cpu().tolist() if output.ndim == 2 else float(output[index])
-            else:
-                result[name] = {"shape": list(output.shape[1:])}
-        return result
+        """Each head's output for item ``index`` as a person reads it (the head says how)."""
+        return {
+            name: self.model.head(name).summarize(output, index, top_k=top_k, question=question)
+            for name, output in outputs.items()
+        }
 
     def predict_file(
         self, image_path: Path, top_k: int = 5, question: str | None = None, **options: Any
@@ -252,19 +230,3 @@ def checked_question(question: str) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         raise DataError(f"question: {len(question)} characters; expected at most {MAX_QUESTION_CHARS}")
     return question.strip()
-
-
-def answer_summary(head: VQAHead, question: str, probabilities: torch.Tensor, top: int = 3) -> dict[str, Any]:
-    """The answer, its probability, the top answers, the question type and the words the model never saw."""
-    values, indices = probabilities.topk(min(top, len(head.answers)))
-    ranked = [
-        {"answer": head.answers[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
-    ]
-    return {
-        "question": question.strip(),
-        "type": question_type(question),
-        "answer": ranked[0]["answer"],
-        "probability": ranked[0]["probability"],
-        "top": ranked,
-        "unknown_words": head.unknown_words(question),
-    }

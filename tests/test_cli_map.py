@@ -14,8 +14,8 @@ from spatialnet.cli.main import main
 from spatialnet.data.synthetic.forest import CUBE_NAME
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.data.taiga.envi import open_envi, write_envi
-from spatialnet.mapping import MapSettings, map_scene
 from spatialnet.mapping.resume import DONE_FILE
+from spatialnet.mapping.scene import MapSettings, map_scene
 from spatialnet.predictor import Predictor
 
 STRIDE = 2

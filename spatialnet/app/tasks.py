@@ -21,8 +21,8 @@ import numpy as np
 from spatialnet.app.batching import MicroBatcher
 from spatialnet.errors import SpatialNetError
 from spatialnet.heads.caption import CaptionConfig
+from spatialnet.heads.headlines import formatted, headline_values
 from spatialnet.mapping.scene import MapSettings, map_scene
-from spatialnet.metrics.headlines import formatted, headline_values
 from spatialnet.predictor import Predictor, checked_question
 from spatialnet.training.checkpoint import read_metrics
 
@@ -269,7 +269,7 @@ class AppTasks:
             data = source.data
             lines.append(f"| {name} | `{data.dataset}` | `{data.root}` | {', '.join(source.tasks)} |")
         metrics = read_metrics(self.predictor.checkpoint) if self.predictor.checkpoint else {}
-        headlines = headline_values(metrics.get("val", {}))
+        headlines = headline_values(metrics.get("val", {}), self.predictor.model.task_heads())
         if headlines:
             lines += [
                 "",

@@ -2,7 +2,7 @@
 
 A backbone maps an image batch to a :class:`BackboneOutput` and names the parameter GradNorm
 measures gradients on. The ViT is the default; the hyperspectral forest networks of seed 000
-register themselves from :mod:`spatialnet.forest` with a dataclass for ``backbone.options``.
+register themselves from :mod:`spatialnet.backbones.forest` with a dataclass for ``backbone.options``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.config import BackboneConfig, from_dict
-from spatialnet.errors import RecipeError
+from spatialnet.config import BackboneConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,18 +93,3 @@ def without_weight_sources(config: BackboneConfig) -> BackboneConfig:
             for name, entry in options["modalities"].items()
         }
     return dataclasses.replace(config, pretrained=None, cnn_weights=None, options=options)
-
-
-def build_backbone(config: BackboneConfig, source: str = "recipe") -> Backbone:
-    """The backbone ``config.type`` with its ``options`` validated against the type's dataclass."""
-    import spatialnet.backbones.shared_vit  # noqa: F401  (registers "shared_vit")
-    import spatialnet.backbones.vit  # noqa: F401  (registers "vit")
-    import spatialnet.forest  # noqa: F401  (registers the forest networks)
-
-    if config.type not in BACKBONES:
-        raise RecipeError(
-            f"{source}: 'backbone.type' is {config.type!r}; expected one of: {', '.join(sorted(BACKBONES))}"
-        )
-    factory, options_class = BACKBONES[config.type]
-    options = from_dict(options_class, config.options, source, "backbone.options.")
-    return factory(config, options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,30 +13,11 @@ from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.views import DIHEDRAL_VIEWS
-from spatialnet.heads.caption import CaptionHead
-from spatialnet.heads.pixel import PixelRegressionHead
-from spatialnet.heads.vqa import VQAHead
-from spatialnet.metrics.figures import save_confusion_matrix, save_error_histogram, save_prediction_scatter
-from spatialnet.training.checkpoint import read_data_states, write_json
+from spatialnet.heads.base import TaskHead
+from spatialnet.heads.headlines import AGGREGATES
+from spatialnet.training.checkpoint import read_data_states
 from spatialnet.training.evaluation import evaluate_sources
 from spatialnet.training.trainer import dump_metrics, load_run
-
-CAPTION_KEYS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
-VQA_KEYS = ("count", "presence", "comp", "rural_urban", "AA", "OA", "mean3")
-PERCENT_KEYS = (*CAPTION_KEYS, *VQA_KEYS)  # reported ×100, as the papers do
-SUMMARY_KEYS = (
-    "accuracy",
-    "mean_class_accuracy",
-    "macro_f1",
-    "roc_auc_ovr",
-    "rmse",
-    "r2",
-    "rmse_physical",
-    "mean_accuracy",
-    "mean_rmse",
-    *PERCENT_KEYS,
-    "loss",
-)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -67,14 +49,14 @@ def evaluate_run(
     device: str = "auto",
     batch_size: int | None = None,
     test_views: bool = False,
+    console: Console | None = None,
 ) -> tuple[dict[str, Any], Path]:
-    """Evaluate ``run_dir`` on ``split``: metrics JSON, confusion matrices, generated captions.
+    """Evaluate ``run_dir`` on ``split``: the metrics JSON at ``out`` and each head's artifacts beside it.
 
-    Each classifier gets a confusion-matrix PNG; each caption head's captions are written as
-    COCO results (``[{"image_id", "caption"}]``) and each VQA head's answers in the official
-    evaluator's format (``[{"question_id", "answer"}]``), with its answer confusion matrix; each
-    per-pixel regression head gets a prediction-vs-target scatter (marginal densities, Pearson r)
-    and a 100-bin absolute-error histogram, in physical units.
+    Each head writes what it has (:meth:`TaskHead.write_artifacts`): confusion matrices of
+    classifiers, caption heads' COCO results, VQA heads' answers in the official evaluator's
+    format, per-pixel regression heads' scatter and error histogram. With ``console``, the
+    summary table is printed there.
     """
     model, recipe, _, folder = load_run(run_dir, device)
     if data_root is not None:  # a joint recipe's datasets then all read from this world folder
@@ -96,47 +78,9 @@ def evaluate_run(
     out = out or Path(run_dir) / f"eval_{split}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     for name in predictions:
-        if isinstance(model.head(name), CaptionHead):
-            results = [
-                {"image_id": t["image_id"], "caption": caption}
-                for t, caption in zip(targets[name], predictions[name], strict=True)
-            ]
-            path = out.with_name(f"{out.stem}_{name}_predictions.json")
-            write_json(path, results)
-            metrics[name]["predictions_file"] = path.name
-        head = model.head(name)
-        if isinstance(head, VQAHead):
-            chosen = predictions[name].argmax(dim=1).tolist()
-            answers = [
-                {"question_id": t["question_id"], "answer": head.answers[i]}
-                for t, i in zip(targets[name], chosen, strict=True)
-            ]
-            path = out.with_name(f"{out.stem}_{name}_predictions.json")
-            write_json(path, answers)
-            metrics[name]["predictions_file"] = path.name
-            png = out.with_name(f"{out.stem}_{name}_confusion.png")
-            save_confusion_matrix(
-                metrics[name]["confusion"], metrics[name]["answers"], png, title=f"{name} — {split}"
-            )
-            metrics[name]["confusion_png"] = png.name
-        if isinstance(head, PixelRegressionHead):
-            config = head.config
-            predicted = predictions[name].numpy()
-            truth = targets[name]["target"].numpy() * config.scale
-            title = f"{name} — {split}"
-            scatter = save_prediction_scatter(
-                predicted, truth, out.with_name(f"{out.stem}_{name}_scatter.png"), title, config.unit
-            )
-            errors = save_error_histogram(
-                predicted - truth, out.with_name(f"{out.stem}_{name}_errors.png"), title, config.unit
-            )
-            metrics[name].update(scatter_png=scatter.name, error_histogram_png=errors.name)
-    for name, head_metrics in metrics.items():
-        if "confusion_matrix" in head_metrics:
-            png = out.with_name(f"{out.stem}_{name}_confusion.png")
-            names = list(head_metrics.get("per_class_accuracy", {}))
-            save_confusion_matrix(head_metrics["confusion_matrix"], names, png, title=f"{name} — {split}")
-            head_metrics["confusion_matrix_png"] = png.name
+        stem, title = out.with_name(f"{out.stem}_{name}"), f"{name} — {split}"
+        files = model.head(name).write_artifacts(predictions[name], targets[name], metrics[name], stem, title)
+        metrics[name].update(files)
     dump_metrics(
         out,
         {
@@ -147,30 +91,33 @@ def evaluate_run(
             "metrics": metrics,
         },
     )
+    if console is not None:
+        print_summary(metrics, model.task_heads(), f"{run_dir} on {split}", console)
     return metrics, out
 
 
-def print_summary(metrics: dict[str, Any], title: str, console: Console | None = None) -> None:
-    """A table of each head's headline metrics."""
+def print_summary(
+    metrics: dict[str, Any], heads: Mapping[str, TaskHead], title: str, console: Console | None = None
+) -> None:
+    """A table of each head's headline and summary metrics (as the head declares them), then aggregates."""
     table = Table(title=title)
     table.add_column("task")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for head, values in metrics.items():
-        for key in SUMMARY_KEYS:
-            if isinstance(values.get(key), float):
-                scale = 100.0 if key in PERCENT_KEYS else 1.0
-                table.add_row(
-                    head, key, f"{values[key] * scale:.4f}" if scale == 1 else f"{values[key] * scale:.2f}"
-                )
+    for task, values in metrics.items():
+        head = heads.get(task)
+        shown = (*head.headlines, *head.summary_metrics) if head is not None else AGGREGATES
+        for metric in shown:
+            value = values.get(metric.key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                table.add_row(task, metric.label, f"{100 * value:.2f}" if metric.percent else f"{value:.4f}")
     (console or Console()).print(table)
 
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the summary table."""
-    metrics, out = evaluate_run(
-        args.run, args.split, args.data, args.out, args.device, args.batch_size, test_views=args.tta
+    _, out = evaluate_run(
+        args.run, args.split, args.data, args.out, args.device, args.batch_size, args.tta, Console()
     )
-    print_summary(metrics, f"{args.run} on {args.split}")
     print(f"metrics written to {out}")
     return 0

@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from spatialnet.mapping import MapSettings, map_scene
-from spatialnet.mapping.scene import DEFAULT_BATCH
+from spatialnet.mapping.scene import DEFAULT_BATCH, MapSettings, map_scene
 from spatialnet.predictor import Predictor
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic import synthesize
 from spatialnet.data.synthetic.forest import CUBE_NAME, DEFAULT_FOREST_SIZE, TABLE_NAME, synthesize_forest
-from spatialnet.metrics.headlines import formatted, headline_values
+from spatialnet.heads.base import TaskHead
+from spatialnet.heads.headlines import formatted, head_types, headline_values
 from spatialnet.training.checkpoint import WEIGHTS_FILE
 from spatialnet.training.trainer import Trainer
 
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     Trainer(recipe, run_dir, resume=resume, show_progress=not args.no_progress, log=console.print).fit()
     console.print("[bold]3/3[/] evaluating every task on the test split")
     metrics, out = evaluate_run(run_dir, "test")
-    console.print(headline_table(metrics, f"{RECIPE} on the synthetic test split (metrics: {out})"))
+    title = f"{RECIPE} on the synthetic test split (metrics: {out})"
+    console.print(headline_table(metrics, head_types(recipe.heads), title))
     console.print(f"done in {time.perf_counter() - started:.0f}s")
     image = sorted((world / "ucm_captions" / "imgs").iterdir())[0]
     tile = sorted((world / "rsvqa_lr" / "Images_LR").iterdir())[0]
@@ -85,11 +88,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def headline_table(metrics: dict[str, Any], title: str) -> Table:
+def headline_table(metrics: dict[str, Any], heads: Mapping[str, type[TaskHead]], title: str) -> Table:
     """One row per headline metric of every task the model has (the numbers a reader looks for first)."""
     table = Table(title=title)
     for column in ("task", "metric", "value"):
         table.add_column(column, justify="right" if column == "value" else "left")
-    for headline, value in headline_values(metrics):
+    for headline, value in headline_values(metrics, heads):
         table.add_row(headline.task, headline.label, formatted(headline, value))
     return table

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from spatialnet.files import write_json
 from spatialnet.metrics.captions import CaptionScores, read_predictions, read_references, score_captions
-from spatialnet.training.checkpoint import write_json
 
 
 def add_parser(subparsers: Any) -> None:

@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from spatialnet.data.rsvqa_files import read_questions_and_answers
+from spatialnet.files import write_json
 from spatialnet.metrics.vqa import VQAScores, read_vqa_predictions, save_vqa_confusion, score_vqa
-from spatialnet.training.checkpoint import write_json
 
 
 def add_parser(subparsers: Any) -> None:

@@ -1,9 +1,12 @@
 """The task-head contract and the registry heads are built from.
 
 A head is one class plus a recipe entry: it declares a config dataclass, the batch key
-holding its labels, how it turns backbone features into outputs and how it scores them.
-Heads that need more than the image (a question, target text) read it from the batch,
-so captioning and VQA heads fit the same interface.
+holding its labels, how it turns backbone features into outputs, and everything the rest of
+the system asks of a task: how its predictions are scored (``score``), shown to a person
+(``summarize``, ``headlines``), written beside an evaluation (``write_artifacts``) and mapped
+over a scene (``map_layers``). No other module switches on head types. Heads that need more
+than the image (a question, target text) read it from the batch, so captioning and VQA heads
+fit the same interface.
 """
 
 from __future__ import annotations
@@ -18,8 +21,23 @@ from torch import Tensor, nn
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.config import from_dict
 from spatialnet.errors import RecipeError
+from spatialnet.mapping.layers import Layer
 
 Batch = Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """A metric a reader looks for first: its key in the head's metrics, its label, how it reads."""
+
+    key: str
+    label: str
+    percent: bool = True  # shown ×100
+    higher_is_better: bool = True
+    task: str = ""  # the head (or dataset) it was read from; set by headline_values
+
+
+LOSS = Headline("loss", "loss", percent=False, higher_is_better=False)
 
 
 @dataclasses.dataclass
@@ -97,6 +115,38 @@ class TaskHead(nn.Module):
     def evaluation_targets(self, batch: Batch) -> Any:
         """What predictions are scored against (default: the training labels)."""
         return batch[self.target_key]
+
+    # -- what evaluation, the CLI, the app and maps ask of a head ----------------------------
+    # the numbers quickstart's table, the app's model card and comparisons show first
+    headlines: ClassVar[tuple[Headline, ...]] = ()
+    # further metrics ``spatialnet evaluate`` prints after the headlines; the rest stays in the JSON
+    summary_metrics: ClassVar[tuple[Headline, ...]] = (LOSS,)
+
+    def score(self, predictions: Any, targets: Any, detailed: bool = False) -> dict[str, Any]:
+        """Metrics of a split's collected ``predict`` outputs against its ``evaluation_targets``.
+
+        ``detailed`` (evaluation, not training logs) may add per-item scores and matrices.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not say how it is scored: define score() on the head class"
+        )
+
+    def summarize(self, output: Any, index: int, top_k: int = 5, question: str | None = None) -> Any:
+        """Item ``index`` of a batch of ``predict`` outputs as a person reads it (default: plain numbers)."""
+        item = output[index]
+        if isinstance(item, Tensor):
+            return item.cpu().tolist() if item.ndim else float(item)
+        return item
+
+    def write_artifacts(
+        self, predictions: Any, targets: Any, metrics: dict[str, Any], stem: Path, title: str
+    ) -> dict[str, str]:
+        """Files written beside an evaluation's metrics (named ``<stem>_…``): metric key -> file name."""
+        return {}
+
+    def map_layers(self, name: str) -> list[Layer]:
+        """The rasters a whole-scene map writes for this head (per-pixel heads; default none)."""
+        return []
 
     def save_files(self, folder: Path) -> None:
         """Write files the head needs besides its weights (a tokenizer) into ``folder``; default none."""

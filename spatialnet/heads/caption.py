@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -25,12 +25,13 @@ from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
 
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.errors import RecipeError
-from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
+from spatialnet.files import write_json
+from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.labels import IGNORE_INDEX
 from spatialnet.metrics.cider_reward import CiderD
+from spatialnet.metrics.scoring import caption_metrics
 from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK
-
-IGNORE_INDEX = -100
 
 
 @dataclasses.dataclass
@@ -292,6 +293,42 @@ class CaptionHead(TaskHead):
         ids = batch.get("image_id")
         ids = ids.tolist() if isinstance(ids, Tensor) else list(range(len(references)))
         return [{"image_id": int(i), "references": list(r)} for i, r in zip(ids, references, strict=True)]
+
+    # -- evaluation ----------------------------------------------------------------------------
+    headlines: ClassVar[tuple[Headline, ...]] = (
+        Headline("Bleu_4", "BLEU-4"),
+        Headline("METEOR", "METEOR"),
+        Headline("ROUGE_L", "ROUGE-L"),
+        Headline("CIDEr", "CIDEr"),
+    )
+    summary_metrics: ClassVar[tuple[Headline, ...]] = (
+        Headline("Bleu_1", "BLEU-1"),
+        Headline("Bleu_2", "BLEU-2"),
+        Headline("Bleu_3", "BLEU-3"),
+        LOSS,
+    )
+
+    def score(
+        self, predictions: list[str], targets: list[dict[str, Any]], detailed: bool = False
+    ) -> dict[str, Any]:
+        """COCO caption metrics (pycocoevalcap) of the generated captions over the split."""
+        return caption_metrics(predictions, targets, detailed)
+
+    def write_artifacts(
+        self,
+        predictions: list[str],
+        targets: list[dict[str, Any]],
+        metrics: dict[str, Any],
+        stem: Path,
+        title: str,
+    ) -> dict[str, str]:
+        """The generated captions as COCO results (``[{"image_id", "caption"}]``)."""
+        path = stem.with_name(f"{stem.name}_predictions.json")
+        write_json(
+            path,
+            [{"image_id": t["image_id"], "caption": c} for t, c in zip(targets, predictions, strict=True)],
+        )
+        return {"predictions_file": path.name}
 
     def save_files(self, folder: Path) -> None:
         """Save the vocabulary beside the weights (``tokenizer.json`` …)."""

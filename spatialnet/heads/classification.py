@@ -8,7 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.heads.base import Batch, HeadContext, TaskHead, register_head
+from spatialnet.heads.base import Batch, HeadContext, register_head
+from spatialnet.heads.classifier import ClassifierHead
 from spatialnet.heads.losses import ClassifierConfig, classification_loss
 
 
@@ -20,7 +21,7 @@ class ClassificationConfig(ClassifierConfig):
 
 
 @register_head("classification")
-class ClassificationHead(TaskHead):
+class ClassificationHead(ClassifierHead):
     """Linear classifier on the pooled token, with a LayerNorm-free timm-style pre-logits dropout."""
 
     config_class = ClassificationConfig

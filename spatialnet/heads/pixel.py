@@ -14,14 +14,19 @@ units (normalised value × ``scale``, the training stands' p98), so predictions 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
+from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
+from spatialnet.heads.classifier import ClassifierHead
 from spatialnet.heads.losses import ClassifierConfig, classification_loss, regression_loss
+from spatialnet.mapping.layers import Layer
+from spatialnet.metrics.forest_scores import forest_class_metrics, forest_value_metrics
 
 
 def centre_values(maps: Tensor) -> Tensor:
@@ -99,11 +104,12 @@ class PixelClassificationConfig(ClassifierConfig):
 
 
 @register_head("pixel_classification")
-class PixelClassificationHead(PixelHead):
+class PixelClassificationHead(PixelHead, ClassifierHead):
     """Class logits per pixel of the window (or at its centre)."""
 
     config_class = PixelClassificationConfig
     config: PixelClassificationConfig
+    headlines: ClassVar[tuple[Headline, ...]] = (Headline("accuracy", "OA (%)"),)
 
     def __init__(self, config: PixelClassificationConfig, context: HeadContext) -> None:
         super().__init__(config, context)
@@ -128,6 +134,20 @@ class PixelClassificationHead(PixelHead):
         """Class probabilities (B, K, H, W) over the whole window."""
         return torch.softmax(to_input_size(self.forward(features, {}), size), dim=1)
 
+    def score(
+        self, predictions: Tensor, targets: dict[str, Tensor], detailed: bool = False
+    ) -> dict[str, Any]:
+        """Seed 000's categorical metrics at pixel level, and at ``stand`` level when stands are known."""
+        return forest_class_metrics(predictions, targets, self.class_names)
+
+    def map_layers(self, name: str) -> list[Layer]:
+        """The class map (``NAME_class``) and the class probabilities (``NAME_probability``)."""
+        classes = tuple(self.class_names)
+        return [
+            Layer(f"{name}_class", name, "class", (name,), "uint8", class_names=classes),
+            Layer(f"{name}_probability", name, "probability", classes, "float32"),
+        ]
+
 
 @dataclasses.dataclass
 class PixelRegressionConfig(HeadConfig):
@@ -148,6 +168,12 @@ class PixelRegressionHead(PixelHead):
 
     config_class = PixelRegressionConfig
     config: PixelRegressionConfig
+    summary_metrics: ClassVar[tuple[Headline, ...]] = (
+        Headline("rmse", "RMSE (p98 scale)", False, False),
+        Headline("r2", "R²", False),
+        Headline("rmse_physical", "RMSE (physical units)", False, False),
+        LOSS,
+    )
 
     def __init__(self, config: PixelRegressionConfig, context: HeadContext) -> None:
         super().__init__(config, context)
@@ -170,3 +196,37 @@ class PixelRegressionHead(PixelHead):
         """Values (B, H, W) over the whole window, in physical units."""
         values = to_input_size(self.forward(features, {}), size)
         return values[:, 0] * self.config.scale
+
+    def score(
+        self, predictions: Tensor, targets: dict[str, Tensor], detailed: bool = False
+    ) -> dict[str, Any]:
+        """RMSE, MAE, R² (normalised scale) and RMSE in physical units, pixel and ``stand`` level."""
+        return forest_value_metrics(predictions, targets, self.target_key, self.config.scale)
+
+    def summarize(
+        self, output: Tensor, index: int, top_k: int = 5, question: str | None = None
+    ) -> dict[str, Any]:
+        """The value of item ``index`` and its unit."""
+        return {"value": float(output[index]), "unit": self.config.unit}
+
+    def write_artifacts(
+        self, predictions: Tensor, targets: dict[str, Tensor], metrics: dict[str, Any], stem: Path, title: str
+    ) -> dict[str, str]:
+        """Prediction-vs-target scatter (marginal densities, Pearson r) and a 100-bin error histogram."""
+        from spatialnet.metrics.figures import save_error_histogram, save_prediction_scatter
+
+        predicted = predictions.numpy()
+        truth = targets["target"].numpy() * self.config.scale
+        unit = self.config.unit
+        scatter = save_prediction_scatter(
+            predicted, truth, stem.with_name(f"{stem.name}_scatter.png"), title, unit
+        )
+        errors = save_error_histogram(
+            predicted - truth, stem.with_name(f"{stem.name}_errors.png"), title, unit
+        )
+        return {"scatter_png": scatter.name, "error_histogram_png": errors.name}
+
+    def map_layers(self, name: str) -> list[Layer]:
+        """One band of values in physical units (``NAME``)."""
+        label = f"{name} ({self.config.unit})" if self.config.unit else name
+        return [Layer(name, name, "value", (label,), "float32", unit=self.config.unit)]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +34,10 @@ from transformers import BertConfig, BertModel
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.data.rsvqa_answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count, question_type
 from spatialnet.errors import DataError, RecipeError
-from spatialnet.heads.base import Batch, HeadConfig, HeadContext, TaskHead, register_head
+from spatialnet.files import write_json
+from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.metrics.scoring import vqa_metrics
 from spatialnet.text.tokenizer import PAD
 
 
@@ -245,6 +247,66 @@ class VQAHead(TaskHead):
             {"question_id": int(i), "type": kind, "answer": answer}
             for i, kind, answer in zip(ids, self.question_types(batch), answers, strict=True)
         ]
+
+    # -- evaluation ----------------------------------------------------------------------------
+    headlines: ClassVar[tuple[Headline, ...]] = (
+        Headline("presence", "presence (%)"),
+        Headline("comp", "comparison (%)"),
+        Headline("count", "count (%)"),
+        Headline("rural_urban", "rural/urban (%)"),
+        Headline("AA", "AA (%)"),
+        Headline("OA", "OA (%)"),
+    )
+    summary_metrics: ClassVar[tuple[Headline, ...]] = (Headline("mean3", "mean of 3 types (%)"), LOSS)
+
+    def score(
+        self, predictions: Tensor, targets: list[dict[str, Any]], detailed: bool = False
+    ) -> dict[str, Any]:
+        """Official RSVQA accuracies (per type, ``AA``, ``OA``, ``mean3``) of the most probable answers."""
+        return vqa_metrics(predictions, targets, self.answers, detailed)
+
+    def summarize(self, output: Tensor, index: int, top_k: int = 5, question: str | None = None) -> Any:
+        """The answer to ``question``, its probability, the top 3, the question type and unseen words."""
+        if question is None:
+            return super().summarize(output, index)
+        probabilities = output[index].cpu()
+        values, indices = probabilities.topk(min(3, len(self.answers)))
+        ranked = [
+            {"answer": self.answers[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
+        ]
+        return {
+            "question": question.strip(),
+            "type": question_type(question),
+            "answer": ranked[0]["answer"],
+            "probability": ranked[0]["probability"],
+            "top": ranked,
+            "unknown_words": self.unknown_words(question),
+        }
+
+    def write_artifacts(
+        self,
+        predictions: Tensor,
+        targets: list[dict[str, Any]],
+        metrics: dict[str, Any],
+        stem: Path,
+        title: str,
+    ) -> dict[str, str]:
+        """The answers as the official evaluator reads them, and their confusion matrix."""
+        from spatialnet.metrics.figures import save_confusion_matrix  # matplotlib only when drawing
+
+        chosen = predictions.argmax(dim=1).tolist()
+        answers = [
+            {"question_id": t["question_id"], "answer": self.answers[i]}
+            for t, i in zip(targets, chosen, strict=True)
+        ]
+        path = stem.with_name(f"{stem.name}_predictions.json")
+        write_json(path, answers)
+        files = {"predictions_file": path.name}
+        if "confusion" in metrics:
+            png = stem.with_name(f"{stem.name}_confusion.png")
+            save_confusion_matrix(metrics["confusion"], metrics["answers"], png, title=title)
+            files["confusion_png"] = png.name
+        return files
 
     def save_files(self, folder: Path) -> None:
         """Save the question vocabulary beside the weights."""

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from spatialnet.labels import IGNORE_INDEX
+
 
 def inverse_median_frequency(counts: Tensor | Sequence[int]) -> Tensor:
     """Class weights w_c = median_k f_k / f_c from training-set class counts (Eigen & Fergus 2015).
@@ -72,7 +74,7 @@ def weighted_cross_entropy(
     logits: Tensor,
     target: Tensor,
     class_weights: Tensor | None = None,
-    ignore_index: int = -100,
+    ignore_index: int = IGNORE_INDEX,
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """Class-weighted cross-entropy mean Σ_i w_{y_i}·CE_i / Σ_i w_{y_i} over non-ignored samples/pixels.
@@ -103,7 +105,7 @@ def focal_loss(
     alpha: float = 0.25,
     gamma: float = 2.0,
     class_weights: Tensor | None = None,
-    ignore_index: int = -100,
+    ignore_index: int = IGNORE_INDEX,
 ) -> Tensor:
     """Focal loss mean over valid samples of −α·w_y·(1 − p_y)^γ·log p_y (Lin et al. 2017).
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,52 +24,13 @@ import numpy.typing as npt
 import spectral.io.envi as spy_envi
 from matplotlib import colormaps
 
-from spatialnet.heads.pixel import PixelClassificationConfig, PixelRegressionConfig
+from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
 from spatialnet.model import SpatialNet
-
-VALID = "valid"
-NO_DATA_CLASS = 0
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One output raster: its name, kind (class | probability | value | valid) and bands."""
-
-    name: str
-    head: str
-    kind: str
-    band_names: tuple[str, ...]
-    dtype: str
-    unit: str = ""
-    class_names: tuple[str, ...] = field(default=())
-
-    @property
-    def header(self) -> str:
-        """File name of the ENVI header (the data file is the same name with ``.img``)."""
-        return f"{self.name}.hdr"
-
-    @property
-    def data_file(self) -> str:  # noqa: D102
-        return f"{self.name}.img"
-
-    @property
-    def fill(self) -> float:
-        """The value of pixels without a prediction."""
-        return NO_DATA_CLASS if self.kind in ("class", "valid") else float("nan")
 
 
 def output_layers(model: SpatialNet) -> list[Layer]:
-    """The layers a forest model's per-pixel heads map to, in head order, then the validity mask."""
-    layers: list[Layer] = []
-    for name in model.heads:
-        config = model.head(name).config
-        if isinstance(config, PixelRegressionConfig):
-            label = f"{name} ({config.unit})" if config.unit else name
-            layers.append(Layer(name, name, "value", (label,), "float32", unit=config.unit))
-        elif isinstance(config, PixelClassificationConfig):
-            classes = tuple(config.class_names or [str(i) for i in range(config.num_classes)])
-            layers.append(Layer(f"{name}_class", name, "class", (name,), "uint8", class_names=classes))
-            layers.append(Layer(f"{name}_probability", name, "probability", classes, "float32"))
+    """The layers the model's per-pixel heads map to, in head order, then the validity mask."""
+    layers = [layer for name in model.heads for layer in model.head(name).map_layers(name)]
     layers.append(Layer(VALID, "", "valid", ("valid (1 = predicted)",), "uint8"))
     return layers
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from spatialnet.errors import DataError
-from spatialnet.training.checkpoint import write_json
+from spatialnet.files import write_json
 
 MANIFEST = "map.json"
 DONE_FILE = "strips.done"

@@ -28,8 +28,9 @@ from spatialnet.data.taiga.dataset import TaigaPreprocessing
 from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
 from spatialnet.mapping.grid import MapGrid, Region
+from spatialnet.mapping.layers import Layer
 from spatialnet.mapping.quicklook import display_step, save_class_map, save_value_map
-from spatialnet.mapping.rasters import Layer, RasterSet, class_colours, output_layers
+from spatialnet.mapping.rasters import RasterSet, class_colours, output_layers
 from spatialnet.mapping.resume import MapProgress, file_digest
 from spatialnet.predictor import Predictor
 from spatialnet.progress import make_progress

@@ -17,9 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
+from spatialnet.labels import IGNORE_INDEX
 from spatialnet.metrics.classification import classification_metrics
-
-IGNORE_INDEX = -100
 
 
 def categorical_metrics(

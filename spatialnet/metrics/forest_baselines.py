@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-IGNORE_INDEX = -100
+from spatialnet.labels import IGNORE_INDEX
 
 
 def majority_probabilities(train_labels: npt.ArrayLike, num_classes: int, count: int) -> torch.Tensor:

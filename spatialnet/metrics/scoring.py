@@ -1,4 +1,7 @@
-"""Per-head metrics: each head family declares how its predictions are scored."""
+"""Scores of collected predictions (captions, answers, values) and their aggregates over heads.
+
+Pure functions of tensors, lists and names: each head calls the one that fits it (``TaskHead.score``).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spatialnet.heads import TaskHead
-from spatialnet.heads.caption import CaptionConfig
-from spatialnet.heads.losses import ClassifierConfig
-from spatialnet.heads.pixel import PixelClassificationConfig, PixelRegressionConfig
-from spatialnet.heads.vqa import VQAConfig
-from spatialnet.metrics.classification import classification_metrics
-from spatialnet.metrics.forest import categorical_metrics, continuous_metrics, stand_labels, stand_level
-
-IGNORE_INDEX = -100
+from spatialnet.metrics.forest import continuous_metrics
 
 
 def regression_metrics(
@@ -67,76 +62,6 @@ def vqa_metrics(
     if detailed:
         result.update({k: v for k, v in scores.to_dict().items() if k not in ("metrics", "num_questions")})
     return result
-
-
-def forest_class_metrics(
-    probabilities: torch.Tensor, targets: dict[str, torch.Tensor], class_names: list[str]
-) -> dict[str, Any]:
-    """Seed 000's categorical metrics at pixel level, plus ``stand`` level when stand ids are known.
-
-    Stand level sums a stand's class probabilities and takes the argmax (specs/taiga.md).
-    """
-    probs = probabilities.double().numpy()
-    truth = targets["target"].numpy()
-    result = categorical_metrics(probs, truth, class_names)
-    stands = targets["stand_id"].numpy()
-    if (stands >= 0).all():
-        labels = stand_labels(stands, truth)
-        ids, summed = stand_level(stands, probs, "sum")
-        keep = np.isin(ids, list(labels))
-        if keep.any():
-            stand_probs = summed[keep] / summed[keep].sum(axis=1, keepdims=True)
-            stand_truth = np.array([labels[int(i)] for i in ids[keep]])
-            result["stand"] = categorical_metrics(stand_probs, stand_truth, class_names)
-    return result
-
-
-def forest_value_metrics(
-    values: torch.Tensor, targets: dict[str, torch.Tensor], name: str, scale: float
-) -> dict[str, Any]:
-    """RMSE, MAE, R² on the normalised scale and RMSE in physical units, pixel and ``stand`` level.
-
-    ``values`` are predictions in physical units (what the head's ``predict`` returns), targets
-    are normalised; the predictions are brought back to the normalised scale by ``scale``.
-    """
-    pred = values.double().numpy()[:, None] / scale
-    truth = targets["target"].double().numpy()[:, None]
-    result: dict[str, Any] = dict(continuous_metrics(pred, truth, [name], {name: scale}).get(name, {}))
-    stands = targets["stand_id"].numpy()
-    if result and (stands >= 0).all():
-        _, stand_pred = stand_level(stands, pred, "mean")
-        _, stand_truth = stand_level(stands, truth, "mean")
-        result["stand"] = continuous_metrics(stand_pred, stand_truth, [name], {name: scale}).get(name, {})
-    return result
-
-
-def score_head(head: TaskHead, predictions: Any, targets: Any, detailed: bool = False) -> dict[str, Any]:
-    """Metrics of one head's collected predictions against its targets (``detailed``: per-item too)."""
-    config = head.config
-    if isinstance(config, PixelClassificationConfig):
-        classes = config.class_names or [str(i) for i in range(config.num_classes)]
-        return forest_class_metrics(predictions, targets, classes)
-    if isinstance(config, PixelRegressionConfig):
-        return forest_value_metrics(predictions, targets, head.target_key, config.scale)
-    if isinstance(config, CaptionConfig):
-        return caption_metrics(predictions, targets, detailed)
-    if isinstance(config, VQAConfig):
-        return vqa_metrics(predictions, targets, config.answers, detailed)
-    if isinstance(config, ClassifierConfig):
-        # predictions are probabilities (B, K) or (B, K, H, W): score the argmax over labelled positions
-        labels = predictions.argmax(dim=1).flatten()
-        truth = targets.flatten()
-        keep = truth != IGNORE_INDEX
-        class_names = config.class_names or [str(i) for i in range(config.num_classes)]
-        return classification_metrics(
-            truth[keep].numpy(), labels[keep].numpy(), config.num_classes, class_names
-        )
-    names: list[str] | None = getattr(config, "output_names", None)
-    pred = predictions.float()
-    if pred.ndim == 4:  # dense maps (B, C, H, W) → one row per pixel
-        pred = pred.permute(0, 2, 3, 1).reshape(-1, pred.shape[1])
-        targets = targets.float().permute(0, 2, 3, 1).reshape(-1, targets.shape[1])
-    return regression_metrics(pred.numpy(), targets.float().numpy(), names)
 
 
 def overall_metrics(metrics: dict[str, dict[str, Any]]) -> dict[str, float]:

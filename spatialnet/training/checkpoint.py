@@ -88,18 +88,6 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def json_bytes(data: Any) -> bytes:
-    """``data`` as the UTF-8 JSON text checkpoints store."""
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
 def read_data_states(checkpoint: Path, recipe: Recipe) -> dict[str, dict[str, Any]]:
     """Preprocessing fitted on each dataset's training split, by dataset name (empty when none).
 

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from spatialnet.config import SourceConfig
 from spatialnet.data.collate import collate
-from spatialnet.metrics.scoring import overall_metrics, score_head
+from spatialnet.metrics.scoring import overall_metrics
 from spatialnet.model import SpatialNet
 from spatialnet.progress import progress_bar
 
@@ -137,7 +137,7 @@ def score_predictions(
     for name in predictions:
         metrics[name] = {
             "loss": losses[name],
-            **score_head(model.head(name), predictions[name], targets[name], detailed),
+            **model.head(name).score(predictions[name], targets[name], detailed),
         }
     if len(metrics) > 1:
         metrics["overall"] = overall_metrics(metrics)

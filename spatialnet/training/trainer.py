@@ -28,6 +28,7 @@ from spatialnet.config import Recipe, SourceConfig, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import CheckpointError, DataError, RecipeError
+from spatialnet.files import json_bytes, write_json
 from spatialnet.heads.base import HEAD_REGISTRY
 from spatialnet.losses.balancing import TaskBalancer, build_balancer
 from spatialnet.losses.regularization import l2_penalty
@@ -211,7 +212,7 @@ class Trainer:
             recipe = fill_head_settings(recipe, source.train, source.config.tasks)
         self.recipe = recipe
         states = {name: source.state for name, source in sources.items() if source.state is not None}
-        extra_files = {ckpt.DATA_STATE_FILE: ckpt.json_bytes(states)} if states else {}
+        extra_files = {ckpt.DATA_STATE_FILE: json_bytes(states)} if states else {}
         last_dir, best_dir = self.run_dir / "last", self.run_dir / "best"
         if context.is_main:
             ckpt.recover(last_dir)
@@ -301,7 +302,7 @@ class Trainer:
             )
         if context.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            ckpt.write_json(self.run_dir / ckpt.CONFIG_FILE, to_dict(recipe))
+            write_json(self.run_dir / ckpt.CONFIG_FILE, to_dict(recipe))
 
         shared = model.last_shared_parameter()
         for epoch in range(start_epoch, train_cfg.epochs):
@@ -421,7 +422,7 @@ class Trainer:
                 ckpt.save_checkpoint(
                     last_dir, recipe, model, {**summary, "history": history}, training_state, extra_files
                 )
-                ckpt.write_json(self.run_dir / "history.json", history)
+                write_json(self.run_dir / "history.json", history)
             barrier(context)
         result = ckpt.read_metrics(best_dir) if (best_dir / ckpt.METRICS_FILE).exists() else {}
         return result
@@ -567,4 +568,4 @@ def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict
 def dump_metrics(path: Path, metrics: dict[str, Any]) -> None:
     """Write metrics JSON atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    ckpt.write_json(path, json.loads(json.dumps(metrics, default=float)))
+    write_json(path, json.loads(json.dumps(metrics, default=float)))

@@ -12,7 +12,6 @@ import pytest
 from spatialnet.data.taiga import (
     BAD_STANDS_CSV,
     CONTINUOUS_NAMES,
-    IGNORE_INDEX,
     STANDS_CSV,
     ClassMap,
     ContinuousScaling,
@@ -25,6 +24,7 @@ from spatialnet.data.taiga import (
     write_envi,
 )
 from spatialnet.errors import DataError
+from spatialnet.labels import IGNORE_INDEX
 
 
 def _cube(dtype: type, shape: tuple[int, int, int] = (7, 9, 5)) -> np.ndarray:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spatialnet.data.synthetic.forest import CUBE_NAME, LABEL_NAME, synthesize_forest
-from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES, IGNORE_INDEX, decode_targets, open_envi
+from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES, decode_targets, open_envi
 from spatialnet.data.taiga.dataset import TaigaPreprocessing, TaigaWindows, fit_preprocessing
 from spatialnet.data.taiga.split import (
     block_split,
@@ -16,6 +16,7 @@ from spatialnet.data.taiga.split import (
     stand_sets,
     valid_centre_mask,
 )
+from spatialnet.labels import IGNORE_INDEX
 
 WINDOW = 21
 BLOCK = 5  # small blocks so the tiny world yields enough samples; the 13 px grid is tested too

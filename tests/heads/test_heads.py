@@ -6,7 +6,7 @@ from safetensors.torch import load_model, save_model
 
 from spatialnet.config import BackboneConfig, Recipe
 from spatialnet.errors import RecipeError
-from spatialnet.heads import HEAD_REGISTRY
+from spatialnet.heads import HEAD_REGISTRY, TaskHead
 from spatialnet.model import SpatialNet
 
 BACKBONE = BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2)
@@ -29,26 +29,11 @@ def training_texts(key: str) -> list[str]:
 # Every registered head needs an example here: (recipe entry, batch targets, expected output shape).
 EXAMPLES = {
     "classification": ({"num_classes": 5}, lambda: torch.tensor([0, 3, 4]), (B, 5)),
-    "regression": (
-        {"num_outputs": 2, "loss": "mae"},
-        lambda: torch.tensor([[1.0, float("nan")]] * B),
-        (B, 2),
-    ),
-    "dense_classification": (
-        {"num_classes": 4, "hidden_dim": 8},
-        lambda: torch.randint(0, 4, (B, 32, 32)),
-        (B, 4, 32, 32),
-    ),
     # longest caption: 7 words + [BOS]/[EOS] = 9 positions; vocabulary 22
     "caption": (
         {"hidden_size": 16, "layers": 1, "attention_heads": 2, "max_length": 12, "num_beams": 2},
         lambda: list(CAPTIONS),
         (B, 9, 22),
-    ),
-    "dense_regression": (
-        {"num_outputs": 2, "hidden_dim": 8},
-        lambda: torch.rand(B, 2, 32, 32),
-        (B, 2, 32, 32),
     ),
     # per-pixel forest heads read the 4×4 token grid: centre-pixel targets, and dense targets with gaps
     "pixel_classification": (
@@ -81,6 +66,12 @@ EXTRA_INPUTS = {
 
 def test_every_registered_head_has_an_example():
     assert set(HEAD_REGISTRY) == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("head_type", sorted(HEAD_REGISTRY))
+def test_every_registered_head_says_how_it_is_scored(head_type):
+    """Without its own ``score`` a head would have no metrics: the base class refuses to guess."""
+    assert HEAD_REGISTRY[head_type].score is not TaskHead.score
 
 
 @pytest.mark.parametrize("head_type", sorted(HEAD_REGISTRY))
@@ -123,13 +114,13 @@ def test_only_labelled_heads_run_in_training():
         backbone=BACKBONE,
         heads={
             "scene": {"type": "classification", "num_classes": 3},
-            "count": {"type": "regression"},
+            "other": {"type": "classification", "num_classes": 2},
         },
     )
     model = SpatialNet.from_recipe(recipe)
     out = model({"image": torch.randn(2, 3, 32, 32), "scene": torch.tensor([0, 2])})
     assert set(out.outputs) == set(out.losses) == {"scene"}
-    assert set(model.predict({"image": torch.randn(1, 3, 32, 32)})) == {"scene", "count"}
+    assert set(model.predict({"image": torch.randn(1, 3, 32, 32)})) == {"scene", "other"}
 
 
 def test_head_target_key_defaults_to_name_and_can_be_set():

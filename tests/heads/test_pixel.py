@@ -17,7 +17,7 @@ from spatialnet.heads.pixel import (
     centre_values,
 )
 from spatialnet.losses.classification import inverse_median_frequency
-from spatialnet.metrics.scoring import forest_class_metrics, forest_value_metrics
+from spatialnet.metrics.forest_scores import forest_class_metrics, forest_value_metrics
 
 
 @pytest.mark.parametrize(("low", "size"), [(4, 17), (7, 35), (1, 45), (17, 17), (12, 45)])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from spatialnet.labels import IGNORE_INDEX
 from spatialnet.metrics.forest import (
-    IGNORE_INDEX,
     categorical_metrics,
     continuous_metrics,
     stand_labels,

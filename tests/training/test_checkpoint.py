@@ -83,7 +83,10 @@ def test_mismatched_weights_and_missing_folder_are_clear_errors(tmp_path):
     ckpt.save_checkpoint(tmp_path / "best", RECIPE, model(), {})
     other = Recipe(
         backbone=RECIPE.backbone,
-        heads={"landuse": {"type": "classification", "num_classes": 4}, "extra": {"type": "regression"}},
+        heads={
+            "landuse": {"type": "classification", "num_classes": 4},
+            "extra": {"type": "classification", "num_classes": 2},
+        },
     )
     with pytest.raises(CheckpointError, match="does not match its recipe"):
         ckpt.load_weights(SpatialNet.from_recipe(other), tmp_path / "best")

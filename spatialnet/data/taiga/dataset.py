@@ -44,7 +44,6 @@ from spatialnet.data.taiga.labels import (
     CATEGORICAL_NAMES,
     CONTINUOUS,
     CONTINUOUS_NAMES,
-    IGNORE_INDEX,
     NUM_LABEL_BANDS,
     ClassMap,
     ContinuousScaling,
@@ -66,6 +65,7 @@ from spatialnet.data.taiga.split import (
 )
 from spatialnet.data.transforms import item_seed
 from spatialnet.errors import DataError
+from spatialnet.labels import IGNORE_INDEX
 
 DEFAULT_BANDS = tuple(range(110))  # the baseline drops the noisy bands 110-127
 INPUT_NORMS = ("standardise", "minmax")

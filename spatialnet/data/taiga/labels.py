@@ -17,11 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from spatialnet.errors import DataError
+from spatialnet.labels import IGNORE_INDEX
 
 NUM_LABEL_BANDS = 14
 STAND_ID_BAND = 13
-# The loss ignore index of torch's cross-entropy: pixels of removed or missing classes.
-IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)

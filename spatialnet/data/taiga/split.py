@@ -40,7 +40,6 @@ from spatialnet.data.taiga.envi import EnviImage, open_envi
 from spatialnet.data.taiga.labels import (
     CATEGORICAL,
     CONTINUOUS_NAMES,
-    IGNORE_INDEX,
     NUM_LABEL_BANDS,
     ClassMap,
     ContinuousScaling,
@@ -54,6 +53,7 @@ from spatialnet.data.taiga.stands import (
     read_stand_split,
 )
 from spatialnet.errors import DataError
+from spatialnet.labels import IGNORE_INDEX
 
 CUBE_NAME = "20170615_reflectance_mosaic_128b"
 LABEL_NAME = "forestdata_stands"

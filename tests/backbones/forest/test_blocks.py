@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from spatialnet.forest.blocks import (
+from spatialnet.backbones.forest.blocks import (
     ChannelDoubling,
     ConvBNAct,
     DenseASPP,

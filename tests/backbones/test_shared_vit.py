@@ -7,7 +7,7 @@ import timm
 import torch
 from safetensors.torch import save_file
 
-from spatialnet.backbones.registry import build_backbone
+from spatialnet.backbones.factory import build_backbone
 from spatialnet.backbones.shared_vit import SharedViT, load_trunk_weights
 from spatialnet.config import BackboneConfig
 from spatialnet.errors import RecipeError

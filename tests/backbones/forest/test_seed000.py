@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from spatialnet.backbones.registry import build_backbone
+from spatialnet.backbones.factory import build_backbone
+from spatialnet.backbones.forest.seed000 import Seed000Network
 from spatialnet.config import BackboneConfig
 from spatialnet.errors import RecipeError
-from spatialnet.forest.seed000 import Seed000Network
 
 
 def tiny(**kwargs: object) -> Seed000Network:

@@ -23,10 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from spatialnet.backbones.output import BackboneOutput
-from spatialnet.backbones.registry import Backbone, register_backbone
-from spatialnet.config import BackboneConfig
-from spatialnet.forest.blocks import (
+from spatialnet.backbones.forest.blocks import (
     LEAKY_SLOPE,
     ChannelDoubling,
     ConvBNAct,
@@ -34,6 +31,9 @@ from spatialnet.forest.blocks import (
     ResidualBlock,
     SpectralSpatialAttention,
 )
+from spatialnet.backbones.output import BackboneOutput
+from spatialnet.backbones.registry import Backbone, register_backbone
+from spatialnet.config import BackboneConfig
 
 FAMILIES = ("classification", "regression")
 """The two task-family decoders of seed 000 (Sec. III-E)."""

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from spatialnet.backbones.registry import build_backbone
+from spatialnet.backbones.factory import build_backbone
+from spatialnet.backbones.forest.pham import PHAM_FC_FEATURES, PhamNetwork
 from spatialnet.config import BackboneConfig
-from spatialnet.forest.pham import PHAM_FC_FEATURES, PhamNetwork
 
 
 def test_fc_input_at_taiga_size() -> None:

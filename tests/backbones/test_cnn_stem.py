@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from spatialnet.backbones.cnn_stem import build_cnn
+from spatialnet.backbones.factory import build_backbone
 from spatialnet.backbones.packaged_weights import PackagedWeights, load_by_position, packaged_weights
-from spatialnet.backbones.registry import build_backbone, without_weight_sources
+from spatialnet.backbones.registry import without_weight_sources
 from spatialnet.backbones.vit import ViTBackbone
 from spatialnet.config import BackboneConfig, Recipe
 from spatialnet.errors import CheckpointError, RecipeError

@@ -3,16 +3,16 @@
 Importing this package registers them as ``backbone.type`` ``seed000``, ``pham`` and ``unet``.
 """
 
-from spatialnet.forest.blocks import (
+from spatialnet.backbones.forest.blocks import (
     ChannelDoubling,
     ConvBNAct,
     DenseASPP,
     ResidualBlock,
     SpectralSpatialAttention,
 )
-from spatialnet.forest.pham import PhamNetwork
-from spatialnet.forest.seed000 import FAMILIES, Seed000Network
-from spatialnet.forest.unet import UNetBackbone
+from spatialnet.backbones.forest.pham import PhamNetwork
+from spatialnet.backbones.forest.seed000 import FAMILIES, Seed000Network
+from spatialnet.backbones.forest.unet import UNetBackbone
 
 __all__ = [
     "FAMILIES",

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from spatialnet.backbones.registry import build_backbone
+from spatialnet.backbones.factory import build_backbone
+from spatialnet.backbones.forest.unet import UNetBackbone
 from spatialnet.config import BackboneConfig
 from spatialnet.errors import RecipeError
-from spatialnet.forest.unet import UNetBackbone
 
 
 def unet(bands: int = 12, **options: object) -> UNetBackbone:

@@ -1,0 +1,20 @@
+"""JSON files written whole or not at all: readers never see half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def json_bytes(data: Any) -> bytes:
+    """``data`` as the UTF-8 JSON text spatialnet stores (indented, keys sorted)."""
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(json_bytes(data))
+    os.replace(tmp, path)

@@ -1,0 +1,55 @@
+"""The numbers a reader looks for first in a model's metrics, one row per (task, metric).
+
+Each head class declares its own (``TaskHead.headlines``); datasets that train several heads add
+their aggregates. Shared by ``spatialnet quickstart`` (its one table), the app's model card and
+``eval/joint_vs_single.py``, so all of them name and scale every metric the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from spatialnet.heads.base import HEAD_REGISTRY, LOSS, Headline, TaskHead
+
+# what a dataset's (or a recipe's ``overall``) aggregate over its heads reports
+AGGREGATES: tuple[Headline, ...] = (
+    Headline("mean_accuracy", "mean accuracy of its classifiers (%)"),
+    Headline("mean_rmse", "mean RMSE of its value heads (p98 scale)", False, False),
+    LOSS,
+)
+AGGREGATE_HEADLINES: tuple[Headline, ...] = (AGGREGATES[1],)  # the 10 forest variables in one number
+
+
+def head_types(heads: Mapping[str, Mapping[str, Any]]) -> dict[str, type[TaskHead]]:
+    """Head classes of a recipe's ``heads`` entries, without building the model."""
+    return {
+        name: HEAD_REGISTRY[spec["type"]] for name, spec in heads.items() if spec.get("type") in HEAD_REGISTRY
+    }
+
+
+def headline_values(
+    metrics: Mapping[str, Any], heads: Mapping[str, TaskHead | type[TaskHead]]
+) -> list[tuple[Headline, float]]:
+    """The headlines found in ``metrics`` (keyed by head, as ``spatialnet evaluate`` writes them).
+
+    Heads come in the model's order with the metrics their class declares; then the aggregates
+    of the other entries (a joint recipe's datasets). Each headline carries its ``task``.
+    """
+    found: list[tuple[Headline, float]] = []
+    for task, values in metrics.items():
+        if not isinstance(values, Mapping):
+            continue
+        declared = heads[task].headlines if task in heads else AGGREGATE_HEADLINES
+        for headline in declared:
+            value = values.get(headline.key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found.append((dataclasses.replace(headline, task=task), float(value)))
+    order = {task: i for i, task in enumerate(heads)}
+    return sorted(found, key=lambda item: order.get(item[0].task, len(order)))
+
+
+def formatted(headline: Headline, value: float) -> str:
+    """``value`` as tables show it (×100 with one decimal, or three decimals)."""
+    return f"{100 * value:.1f}" if headline.percent else f"{value:.3f}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from gradio_client import handle_file
 
 from spatialnet.cli.main import main
+from tests.helpers import uploaded_cube
 
 
 def predicted(run, image, capsys, question=None, beams=None):
@@ -72,17 +72,6 @@ def test_forest_maps_an_area_of_a_bundled_cube_and_reads_the_pixel(app_client, j
     assert readout["lai"]["value"] == pytest.approx(expected["lai"]["value"], rel=1e-5)
     with pytest.raises(Exception, match="not in the list of choices"):  # no path a person names is read
         app_client.predict("/etc/passwd", None, 128, 128, 32, api_name="/forest")
-
-
-def uploaded_cube(forest, tmp_path, lines=40):
-    """The first ``lines`` lines of the bundled cube as a header + data file pair named like a person's."""
-    from spatialnet.data.taiga.envi import open_envi, write_envi
-
-    cube = open_envi(forest / "taiga" / "20170615_reflectance_mosaic_128b.hdr")
-    header = tmp_path / "my scene.hdr"
-    write_envi(header, np.asarray(cube.memmap()[:lines]), interleave=cube.interleave, metadata=cube.metadata)
-    data = [p for p in tmp_path.iterdir() if p.stem == "my scene" and p.suffix != ".hdr"]
-    return header, data[0]
 
 
 def test_forest_maps_an_uploaded_envi_cube(app_client, joint_run, forest, tmp_path, capsys):

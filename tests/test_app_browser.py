@@ -15,7 +15,7 @@ import pytest
 
 from spatialnet.app.build import launch
 from spatialnet.predictor import Predictor
-from tests.training.test_trainer import free_port
+from tests.helpers import free_port
 
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')"

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -93,8 +94,9 @@ def random_cube(rng: random.Random, folder: Path, index: int, header: Path, data
     return [handle_file(str(bad_header)), handle_file(str(data))]
 
 
+@pytest.mark.slow
 def test_random_and_bad_inputs_never_crash_the_server(app_client, tiny_world, forest, tmp_path):
-    from tests.test_app import uploaded_cube
+    from tests.helpers import uploaded_cube
 
     rng = random.Random(0)
     answered: dict[str, int] = {"/caption": 0, "/ask": 0, "/forest": 0}

@@ -15,12 +15,12 @@ import yaml
 from PIL import Image
 
 from spatialnet.cli.main import build_parser, main
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, tiny_world):
-    from tests.conftest import TINY_RECIPE
+    from tests.helpers import TINY_RECIPE
 
     folder = tmp_path_factory.mktemp("cli")
     recipe = {**TINY_RECIPE, "data": {**TINY_RECIPE["data"], "root": str(tiny_world)}}

@@ -9,7 +9,7 @@ import torch
 import yaml
 
 from spatialnet.cli.main import main
-from tests.conftest import REPO, TINY_RECIPE
+from tests.helpers import REPO, TINY_RECIPE
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None, reason="caption metrics need Java (METEOR, PTB)"

@@ -88,6 +88,7 @@ def test_maps_equal_window_by_window_predict(mapped, forest_run, cube):
             assert raster(mapped, name)[i, j, 0] == pytest.approx(result[name]["value"], rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_a_killed_map_resumes_to_identical_output(mapped, forest_run, cube, tmp_path):
     out = tmp_path / "killed"
     process = subprocess.Popen(map_command(forest_run, cube, out), stdout=subprocess.DEVNULL)

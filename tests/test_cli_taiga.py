@@ -12,7 +12,7 @@ from spatialnet.cli.main import main
 from spatialnet.data.synthetic.forest import CUBE_NAME
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.predictor import Predictor
-from tests.conftest import FOREST_BANDS, REPO, tiny_forest_recipe
+from tests.helpers import FOREST_BANDS, REPO, tiny_forest_recipe
 
 
 def test_training_fills_data_settings_and_stores_the_preprocessing(forest_run):
@@ -117,6 +117,7 @@ def test_baseline_table(forest_run, tmp_path):
         ("taiga-unet-tiny", {"options": {"out_indices": [0, 1], "decoder_width": 8}}, "uncertainty"),
     ],
 )
+@pytest.mark.slow
 def test_every_forest_backbone_and_balancing_trains(recipe_name, backbone, balancing, forest, tmp_path):
     recipe = tiny_forest_recipe(recipe_name, str(forest), **backbone)
     recipe["data"]["image_size"] = recipe["backbone"]["img_size"]

@@ -10,7 +10,7 @@ import tifffile
 import yaml
 
 from spatialnet.cli.main import main
-from tests.conftest import REPO, TINY_RECIPE
+from tests.helpers import REPO, TINY_RECIPE
 
 VQA_RECIPE = {
     **TINY_RECIPE,
@@ -121,6 +121,7 @@ def test_predict_refuses_an_image_with_the_wrong_band_count(vqa_run, tmp_path, c
     assert "has 5 bands, expected 3" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_table2_harness_prints_paper_rows_ours_and_baselines(vqa_run, tmp_path):
     out = tmp_path / "table2.json"
     script = REPO / "eval" / "table2_rsvqa_lr.py"

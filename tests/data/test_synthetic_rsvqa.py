@@ -427,6 +427,7 @@ def test_generate_questions_is_seeded_and_distinct() -> None:
     )
 
 
+@pytest.mark.slow
 def test_cli_writes_rsvqa_and_reports_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "w"
     assert (

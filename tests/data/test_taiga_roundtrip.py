@@ -64,7 +64,7 @@ def test_synth_cli_writes_the_forest_scene(tmp_path, capsys):
 def _get_taiga():
     import importlib.util
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     spec = importlib.util.spec_from_file_location("get_taiga", REPO / "scripts" / "get_taiga.py")
     module = importlib.util.module_from_spec(spec)

@@ -12,7 +12,7 @@ import torch
 from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.training.checkpoint import WEIGHTS_FILE
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 BANDS = 24
 # every run: 24 bands, small blocks and batches, one epoch; per recipe: narrow networks
@@ -79,6 +79,7 @@ def cli_args(forest, tmp_path):
     return args
 
 
+@pytest.mark.slow
 def test_tables_over_two_seeds_then_reuse(tables, forest, tmp_path, capsys):
     assert tables.main(cli_args(forest, tmp_path)) == 0
     printed = capsys.readouterr().out

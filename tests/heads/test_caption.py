@@ -41,6 +41,7 @@ def test_loss_is_next_word_cross_entropy_over_real_tokens():
     assert smoothed.item() != pytest.approx(out.losses["captions"].item())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("num_beams", [1, 3])
 def test_learns_to_caption_distinct_images(num_beams):
     torch.manual_seed(0)
@@ -95,6 +96,7 @@ def candidate_reward(model: SpatialNet, batch: dict, draws: int = 8) -> float:
     return sum(rewards) / draws
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("candidates", "baseline"), [("sample", "mean"), ("beam", "mean")])
 def test_self_critical_training_raises_the_reward_of_its_captions(candidates, baseline):
     torch.manual_seed(0)

@@ -21,7 +21,7 @@ from spatialnet.config import load_recipe
 from spatialnet.heads.base import HEAD_REGISTRY, Batch, HeadConfig, HeadContext, Headline, TaskHead
 from spatialnet.heads.headlines import head_types
 from spatialnet.predictor import Predictor
-from tests.conftest import TINY_RECIPE
+from tests.helpers import TINY_RECIPE
 
 
 class BrightnessHead(TaskHead):

@@ -45,6 +45,7 @@ def _fit(model, batch, steps):
         optimiser.step()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fusion", ["cross_attention", "product"])
 def test_answers_depend_on_the_image(fusion):
     torch.manual_seed(0)
@@ -60,6 +61,7 @@ def test_answers_depend_on_the_image(fusion):
     assert answers == expected  # the same question gets opposite answers on bright and dark images
 
 
+@pytest.mark.slow
 def test_count_regression_answers_count_questions_in_official_bins():
     torch.manual_seed(0)
     model = _model(count_weight=1.0, count_answer="regression")

@@ -86,6 +86,7 @@ def _pycocoevalcap_directly(refs: dict[int, list[str]], preds: dict[int, str]) -
     return {name: float(value) for name, value in out.items()}
 
 
+@pytest.mark.slow
 def test_same_numbers_as_pycocoevalcap() -> None:
     refs = {
         3: ["Many buildings and green trees are around a parking lot.", "Cars are parked in the lot ."],
@@ -113,6 +114,7 @@ def test_line_breaks_inside_a_caption_do_not_shift_the_others() -> None:
     assert folded.metrics == pytest.approx(score_captions(HAND_REFS, HAND_PREDS).metrics)
 
 
+@pytest.mark.slow
 def test_meteor_instance_is_reused_and_restarted_when_dead() -> None:
     first = score_captions(HAND_REFS, HAND_PREDS)
     meteor = captions._shared_meteor()

@@ -18,8 +18,7 @@ from spatialnet.errors import RecipeError
 from spatialnet.model import SpatialNet
 from spatialnet.predictor import Predictor
 from spatialnet.training import checkpoint as ckpt
-from tests.conftest import tiny_joint_recipe
-from tests.training.test_trainer import ENV, free_port
+from tests.helpers import ENV, free_port, tiny_joint_recipe
 
 TASKS = {"captions", "landuse", "vqa", "fertility", "lai"}
 
@@ -82,6 +81,7 @@ def test_resuming_a_joint_run_repeats_the_uninterrupted_one(joint_recipe, joint_
         torch.testing.assert_close(resumed[key], value, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process_for_the_joint_model(joint_recipe, tmp_path):
     """Same global batches from every dataset, in the same order, and the same losses where DDP can match.
 

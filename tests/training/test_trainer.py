@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,8 +16,7 @@ from safetensors.torch import load_file
 from spatialnet.config import load_recipe
 from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.trainer import EpochSampler, Trainer
-
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+from tests.helpers import ENV, free_port
 
 
 def spatialnet(*args: str, **kwargs) -> subprocess.Popen:
@@ -50,6 +47,7 @@ def test_existing_run_is_not_overwritten_without_resume(tiny_recipe, tmp_path):
         Trainer(recipe, tmp_path / "run", show_progress=False, log=lambda _: None).fit()
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_matches_uninterrupted_run(tiny_recipe, tmp_path):
     args = ["train", str(tiny_recipe), "--no-progress", "--set", "train.epochs=4", "--set", "train.threads=1"]
     reference = spatialnet(*args, "--out", str(tmp_path / "ref"))
@@ -78,6 +76,7 @@ def test_sigkill_then_resume_matches_uninterrupted_run(tiny_recipe, tmp_path):
         torch.testing.assert_close(weights_a[key], weights_b[key], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_kills_at_random_moments_never_leave_a_broken_checkpoint(tiny_recipe, tmp_path):
     args = [
         "train",
@@ -105,12 +104,7 @@ def test_kills_at_random_moments_never_leave_a_broken_checkpoint(tiny_recipe, tm
     process.wait()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process_on_the_same_global_batch(tiny_recipe, tmp_path):
     args = ["train", str(tiny_recipe), "--no-progress", "--set", "train.epochs=2", "--set", "train.threads=1"]
     single = spatialnet(*args, "--out", str(tmp_path / "one"))

@@ -109,8 +109,15 @@ class TaskHead(nn.Module):
         raise NotImplementedError
 
     def predict(self, features: BackboneOutput, batch: Batch) -> Any:
-        """User-facing prediction; heads that generate (captions) override this."""
-        return self.forward(features, batch)
+        """User-facing prediction (probabilities, values, text) for ``batch``."""
+        return self.predicted(self.forward(features, batch), features, batch)
+
+    def predicted(self, output: Any, features: BackboneOutput, batch: Batch) -> Any:
+        """The user-facing prediction from ``forward``'s ``output`` (default: the output itself).
+
+        Evaluation scores the very forward pass that gave the loss, so no head runs twice.
+        """
+        return output
 
     def evaluation_targets(self, batch: Batch) -> Any:
         """What predictions are scored against (default: the training labels)."""

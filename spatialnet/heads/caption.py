@@ -283,6 +283,10 @@ class CaptionHead(TaskHead):
         """One caption per image; ``batch["generation"]`` may override decoding (e.g. ``num_beams``)."""
         return self.decode(self.generate_ids(features, **batch.get("generation", {})))
 
+    def predicted(self, output: Any, features: BackboneOutput, batch: Batch) -> list[str]:
+        """Captions are generated from the image features, not from the teacher-forced ``output``."""
+        return self.predict(features, batch)
+
     def decode(self, ids: Tensor) -> list[str]:
         """Words of generated ids, special tokens dropped."""
         return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]

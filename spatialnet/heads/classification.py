@@ -40,6 +40,6 @@ class ClassificationHead(ClassifierHead):
     def loss(self, output: Tensor, batch: Batch) -> Tensor:  # noqa: D102
         return classification_loss(output, batch[self.target_key], self.config)
 
-    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+    def predicted(self, output: Tensor, features: BackboneOutput, batch: Batch) -> Tensor:
         """Class probabilities (B, K)."""
-        return torch.softmax(self.forward(features, batch), dim=-1)
+        return torch.softmax(output, dim=-1)

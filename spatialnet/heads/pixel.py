@@ -126,9 +126,9 @@ class PixelClassificationHead(PixelHead, ClassifierHead):
         target = batch[self.target_key]
         return classification_loss(at_targets(output, target), target, self.config)
 
-    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+    def predicted(self, output: Tensor, features: BackboneOutput, batch: Batch) -> Tensor:
         """Class probabilities (B, K) at the window centre."""
-        return torch.softmax(centre_values(self.forward(features, batch)), dim=1)
+        return torch.softmax(centre_values(output), dim=1)
 
     def predict_map(self, features: BackboneOutput, size: tuple[int, int]) -> Tensor:
         """Class probabilities (B, K, H, W) over the whole window."""
@@ -188,9 +188,9 @@ class PixelRegressionHead(PixelHead):
         target = batch[self.target_key]
         return regression_loss(at_targets(output, target)[:, 0], target, self.config.loss)
 
-    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+    def predicted(self, output: Tensor, features: BackboneOutput, batch: Batch) -> Tensor:
         """Values (B,) at the window centre, in physical units."""
-        return centre_values(self.forward(features, batch))[:, 0] * self.config.scale
+        return centre_values(output)[:, 0] * self.config.scale
 
     def predict_map(self, features: BackboneOutput, size: tuple[int, int]) -> Tensor:
         """Values (B, H, W) over the whole window, in physical units."""

@@ -209,9 +209,8 @@ class VQAHead(TaskHead):
         return loss
 
     # -- inference -----------------------------------------------------------------------------
-    def predict(self, features: BackboneOutput, batch: Batch) -> Tensor:
+    def predicted(self, output: VQAOutput, features: BackboneOutput, batch: Batch) -> Tensor:
         """Answer probabilities (B, K); count questions answered by the regression when so configured."""
-        output = self.forward(features, batch)
         kinds = self.question_types(batch)
         logits = output.logits
         if self.config.restrict_answers:

@@ -78,7 +78,9 @@ def collect_predictions(
         averaged = model.predict_views(batch, labelled) if test_views else {}
         for name in labelled:
             head = model.head(name)
-            found = averaged[name] if name in averaged else head.predict(out.features, batch)
+            found = (
+                averaged[name] if name in averaged else head.predicted(out.outputs[name], out.features, batch)
+            )
             predictions[name].append(_to_cpu(found))
             targets[name].append(_to_cpu(head.evaluation_targets(batch)))
             loss_sums[name] += float(out.losses[name]) * size

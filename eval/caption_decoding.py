@@ -26,8 +26,8 @@ from spatialnet.errors import RecipeError
 from spatialnet.files import write_json
 from spatialnet.heads.caption import CaptionHead
 from spatialnet.metrics.captions import score_captions
+from spatialnet.model import load_run
 from spatialnet.training.evaluation import collect_predictions
-from spatialnet.training.trainer import load_run
 
 COLUMNS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 

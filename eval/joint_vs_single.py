@@ -35,13 +35,13 @@ from typing import Any
 
 import torch
 
-from spatialnet.cli.evaluate import evaluate_run
+from spatialnet import checkpoint as ckpt
 from spatialnet.config import Recipe, load_recipe, to_dict
 from spatialnet.data.registry import build_dataset
 from spatialnet.heads.base import Headline, TaskHead
 from spatialnet.heads.headlines import formatted, head_types, headline_values
 from spatialnet.metrics.scoring import flatten_metrics
-from spatialnet.training import checkpoint as ckpt
+from spatialnet.training.evaluation import evaluate_run
 from spatialnet.training.mixing import batch_counts, mixing_shares
 from spatialnet.training.trainer import Trainer
 

@@ -28,8 +28,8 @@ from spatialnet.data.registry import build_dataset
 from spatialnet.data.ucm import UCMCaptions
 from spatialnet.errors import RecipeError
 from spatialnet.metrics.captions import score_captions
+from spatialnet.model import load_run
 from spatialnet.training.evaluation import collect_predictions
-from spatialnet.training.trainer import load_run
 
 REFERENCE = Path(__file__).with_name("reference") / "ucm_captions_table1.yaml"
 COLUMNS = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")

@@ -29,8 +29,8 @@ from spatialnet.errors import RecipeError
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.metrics.vqa import VQAScores, score_vqa
 from spatialnet.metrics.vqa_baselines import blind_answers, majority_answers
+from spatialnet.model import load_run
 from spatialnet.training.evaluation import collect_predictions
-from spatialnet.training.trainer import load_run
 
 REFERENCE = Path(__file__).with_name("reference") / "rsvqa_lr_table2.yaml"
 COLUMNS = ("count", "presence", "comp", "rural_urban", "AA", "OA", "mean3")

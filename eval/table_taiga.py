@@ -22,14 +22,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from spatialnet.checkpoint import read_data_state
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import RecipeError
 from spatialnet.heads.pixel import PixelClassificationHead, PixelRegressionHead
 from spatialnet.metrics.forest_baselines import baseline_predictions
 from spatialnet.metrics.forest_scores import forest_class_metrics, forest_value_metrics
-from spatialnet.training.checkpoint import read_data_state
+from spatialnet.model import load_run
 from spatialnet.training.evaluation import collect_predictions, score_predictions
-from spatialnet.training.trainer import load_run
 
 CLASS_COLUMNS: tuple[str, ...] = ("accuracy", "mean_class_accuracy", "f1_macro", "roc_auc_ovr")
 VALUE_COLUMNS: tuple[str, ...] = ("rmse", "r2", "rmse_physical")

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from spatialnet.cli.evaluate import evaluate_run
+from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.config import load_recipe
 from spatialnet.data.taiga import CATEGORICAL_NAMES
 from spatialnet.files import write_json
-from spatialnet.training.checkpoint import WEIGHTS_FILE
+from spatialnet.training.evaluation import evaluate_run
 from spatialnet.training.trainer import Trainer
 
 # name -> (loss, class_weighting) of every categorical head

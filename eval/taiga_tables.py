@@ -49,7 +49,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import spatialnet.backbones.forest  # noqa: F401
 import spatialnet.backbones.vit  # noqa: F401  (registers the backbone types canonical() reads)
 from spatialnet.backbones.factory import BACKBONES
-from spatialnet.cli.evaluate import evaluate_run
+from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.config import (
     Recipe,
     apply_overrides,
@@ -63,8 +63,9 @@ from spatialnet.config import (
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.files import write_json
 from spatialnet.heads.base import HEAD_REGISTRY
-from spatialnet.training.checkpoint import WEIGHTS_FILE
-from spatialnet.training.trainer import Trainer, load_run
+from spatialnet.model import load_run
+from spatialnet.training.evaluation import evaluate_run
+from spatialnet.training.trainer import Trainer
 
 TABLES = ("II", "III", "IV", "V", "VI", "VII")
 REFERENCE = Path(__file__).with_name("reference") / "taiga_seed000.yaml"

@@ -21,8 +21,8 @@ from typing import Any
 from bench_common import machine, small_world, write_report
 from safetensors.torch import load_file
 
+from spatialnet import checkpoint as ckpt
 from spatialnet.config import Recipe, load_recipe
-from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.trainer import Trainer
 
 EPOCHS = 2  # the second epoch is timed

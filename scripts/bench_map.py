@@ -35,13 +35,13 @@ import torch
 from bench_common import machine, median, trial_seconds, write_report
 from bench_taiga import forward_flops
 
+from spatialnet.checkpoint import read_recipe, resolve_checkpoint
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
 from spatialnet.heads.pixel import PixelClassificationConfig
 from spatialnet.mapping.resume import DONE_FILE
 from spatialnet.mapping.scene import MapSettings, map_scene
 from spatialnet.predictor import Predictor
-from spatialnet.training.checkpoint import read_recipe, resolve_checkpoint
 
 GIB = 1 << 30
 RSS_LIMIT = 2 * GIB

@@ -18,3 +18,9 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_bytes(json_bytes(data))
     os.replace(tmp, path)
+
+
+def write_metrics(path: Path, metrics: dict[str, Any]) -> None:
+    """Write a metrics report (numpy and torch scalars become plain floats), folders made as needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, json.loads(json.dumps(metrics, default=float)))

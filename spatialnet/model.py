@@ -15,11 +15,13 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from spatialnet import checkpoint as ckpt
 from spatialnet.backbones.factory import build_backbone
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.backbones.registry import Backbone
+from spatialnet.backbones.registry import Backbone, without_weight_sources
 from spatialnet.config import Recipe
 from spatialnet.data.views import dihedral_views
+from spatialnet.devices import select_device
 from spatialnet.errors import RecipeError
 from spatialnet.heads import HeadContext, TaskHead, build_head
 from spatialnet.heads.base import Batch
@@ -41,6 +43,11 @@ class SpatialNet(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.heads = nn.ModuleDict(dict(heads))
+
+    @classmethod
+    def from_pretrained(cls, path: Path | str, device: str = "auto") -> SpatialNet:
+        """The trained model of a run folder (its ``best/``) or a checkpoint folder, in eval mode."""
+        return load_run(Path(path), device)[0]
 
     @classmethod
     def from_recipe(
@@ -150,3 +157,17 @@ class SpatialNet(nn.Module):
     def last_shared_parameter(self) -> Tensor:
         """The parameter GradNorm measures per-task gradient norms on."""
         return self.backbone.last_shared_parameter()
+
+
+def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict[str, Any], Path]:
+    """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder).
+
+    The training split's fitted data state, if any, is ``checkpoint.read_data_state(folder)``.
+    """
+    folder = ckpt.resolve_checkpoint(Path(path))
+    recipe = ckpt.read_recipe(folder)
+    recipe.backbone = without_weight_sources(recipe.backbone)  # the checkpoint holds the weights
+    model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE), files=folder)
+    ckpt.load_weights(model, folder)
+    model.to(select_device(device)).eval()
+    return model, recipe, ckpt.read_metrics(folder), folder

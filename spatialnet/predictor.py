@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from spatialnet.checkpoint import read_data_states
 from spatialnet.config import DataConfig, Recipe, SourceConfig
 from spatialnet.data.images import load_image, resize_square
 from spatialnet.data.registry import dataset_input
 from spatialnet.data.transforms import normalize
 from spatialnet.errors import DataError
-from spatialnet.model import SpatialNet
-from spatialnet.training.checkpoint import read_data_states
-from spatialnet.training.trainer import load_run
+from spatialnet.model import SpatialNet, load_run
 
 if TYPE_CHECKING:
     from spatialnet.data.taiga.dataset import TaigaPreprocessing

@@ -83,7 +83,7 @@ def test_evaluate_with_test_views_averages_the_eight_symmetries(trained_run, tin
     """--tta scores the mean probability over flips and quarter turns, computed here by hand."""
     from spatialnet.data.registry import build_dataset
     from spatialnet.data.views import dihedral_views
-    from spatialnet.training.trainer import load_run
+    from spatialnet.model import load_run
 
     out = trained_run.parent / "val_tta.json"
     args = ["evaluate", str(trained_run), "--data", str(tiny_world), "--split", "val", "--out", str(out)]

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from spatialnet.app.batching import MicroBatcher
+from spatialnet.checkpoint import read_metrics
 from spatialnet.errors import SpatialNetError
 from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.headlines import formatted, headline_values
 from spatialnet.mapping.scene import MapSettings, map_scene
 from spatialnet.predictor import Predictor, checked_question
-from spatialnet.training.checkpoint import read_metrics
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # an image; refused before decoding: no aerial tile needs more
 MAX_CUBE_BYTES = 512 * 1024 * 1024  # an uploaded ENVI data file (the app maps at most 256² pixels of it)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,13 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from spatialnet.data.registry import build_dataset
-from spatialnet.data.views import DIHEDRAL_VIEWS
+from spatialnet.checkpoint import read_recipe, resolve_checkpoint
 from spatialnet.heads.base import TaskHead
-from spatialnet.heads.headlines import AGGREGATES
-from spatialnet.training.checkpoint import read_data_states
-from spatialnet.training.evaluation import evaluate_sources
-from spatialnet.training.trainer import dump_metrics, load_run
+from spatialnet.heads.headlines import AGGREGATES, head_types
+from spatialnet.training.evaluation import evaluate_run
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,63 +37,11 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def evaluate_run(
-    run_dir: Path,
-    split: str,
-    data_root: str | None = None,
-    out: Path | None = None,
-    device: str = "auto",
-    batch_size: int | None = None,
-    test_views: bool = False,
-    console: Console | None = None,
-) -> tuple[dict[str, Any], Path]:
-    """Evaluate ``run_dir`` on ``split``: the metrics JSON at ``out`` and each head's artifacts beside it.
-
-    Each head writes what it has (:meth:`TaskHead.write_artifacts`): confusion matrices of
-    classifiers, caption heads' COCO results, VQA heads' answers in the official evaluator's
-    format, per-pixel regression heads' scatter and error histogram. With ``console``, the
-    summary table is printed there.
-    """
-    model, recipe, _, folder = load_run(run_dir, device)
-    if data_root is not None:  # a joint recipe's datasets then all read from this world folder
-        recipe.data.root = data_root
-        recipe.datasets = {
-            name: dataclasses.replace(entry, data=dataclasses.replace(entry.data, root=None))
-            for name, entry in recipe.datasets.items()
-        }
-    states = read_data_states(folder, recipe)
-    sources = {
-        name: (entry, build_dataset(entry.data, split, train=False, state=states.get(name)))
-        for name, entry in recipe.sources().items()
-    }
-    device_ = next(model.parameters()).device
-    batch = batch_size or recipe.train.eval_batch_size
-    metrics, predictions, targets = evaluate_sources(
-        model, sources, batch, device_, True, detailed=True, by_dataset=recipe.is_joint, test_views=test_views
-    )
-    out = out or Path(run_dir) / f"eval_{split}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for name in predictions:
-        stem, title = out.with_name(f"{out.stem}_{name}"), f"{name} — {split}"
-        files = model.head(name).write_artifacts(predictions[name], targets[name], metrics[name], stem, title)
-        metrics[name].update(files)
-    dump_metrics(
-        out,
-        {
-            "checkpoint": str(folder),
-            "split": split,
-            "test_views": DIHEDRAL_VIEWS if test_views else 1,
-            "data": {name: entry.data.root for name, entry in recipe.sources().items()},
-            "metrics": metrics,
-        },
-    )
-    if console is not None:
-        print_summary(metrics, model.task_heads(), f"{run_dir} on {split}", console)
-    return metrics, out
-
-
 def print_summary(
-    metrics: dict[str, Any], heads: Mapping[str, TaskHead], title: str, console: Console | None = None
+    metrics: dict[str, Any],
+    heads: Mapping[str, TaskHead | type[TaskHead]],
+    title: str,
+    console: Console | None = None,
 ) -> None:
     """A table of each head's headline and summary metrics (as the head declares them), then aggregates."""
     table = Table(title=title)
@@ -116,8 +60,10 @@ def print_summary(
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the summary table."""
-    _, out = evaluate_run(
-        args.run, args.split, args.data, args.out, args.device, args.batch_size, args.tta, Console()
+    metrics, out = evaluate_run(
+        args.run, args.split, args.data, args.out, args.device, args.batch_size, args.tta
     )
+    recipe = read_recipe(resolve_checkpoint(Path(args.run)))
+    print_summary(metrics, head_types(recipe.heads), f"{args.run} on {args.split}")
     print(f"metrics written to {out}")
     return 0

@@ -11,14 +11,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from spatialnet.cli.evaluate import evaluate_run
+from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic import synthesize
 from spatialnet.data.synthetic.forest import CUBE_NAME, DEFAULT_FOREST_SIZE, TABLE_NAME, synthesize_forest
 from spatialnet.heads.base import TaskHead
 from spatialnet.heads.headlines import formatted, head_types, headline_values
-from spatialnet.training.checkpoint import WEIGHTS_FILE
+from spatialnet.training.evaluation import evaluate_run
 from spatialnet.training.trainer import Trainer
 
 RECIPE = "spatialnet_vit-tiny"  # the joint model: captions + land-use, VQA and forest on one trunk

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
+from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.data.taiga.dataset import TaigaPreprocessing
 from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
@@ -34,7 +35,6 @@ from spatialnet.mapping.rasters import RasterSet, class_colours, output_layers
 from spatialnet.mapping.resume import MapProgress, file_digest
 from spatialnet.predictor import Predictor
 from spatialnet.progress import make_progress
-from spatialnet.training.checkpoint import WEIGHTS_FILE
 
 T = TypeVar("T")
 DEFAULT_BATCH = 256  # windows per forward pass: CPU throughput peaks around 256-512 for the tiny models

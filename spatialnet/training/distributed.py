@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from spatialnet.devices import select_device
+
 
 @dataclass
 class DistributedContext:
@@ -32,15 +34,6 @@ class DistributedContext:
     @property
     def enabled(self) -> bool:  # noqa: D102
         return self.world_size > 1
-
-
-def select_device(requested: str, local_rank: int = 0) -> torch.device:
-    """``auto`` picks CUDA when present (one GPU per local rank), else the CPU."""
-    if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
-        return torch.device("cpu")
-    if not torch.cuda.is_available():
-        raise RuntimeError("train.device is 'cuda' but no CUDA device is available")
-    return torch.device("cuda", local_rank)
 
 
 def init_distributed(requested_device: str) -> DistributedContext:

@@ -1,18 +1,28 @@
-"""Run a model over a dataset and score every head that the dataset labels."""
+"""Run a model over a dataset and score every head that the dataset labels.
+
+:func:`evaluate_run` is the whole of ``spatialnet evaluate``: a checkpoint scored on a split, its
+metrics JSON and each head's artifacts written beside it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from spatialnet.checkpoint import read_data_states
 from spatialnet.config import SourceConfig
 from spatialnet.data.collate import collate
+from spatialnet.data.registry import build_dataset
+from spatialnet.data.views import DIHEDRAL_VIEWS
+from spatialnet.files import write_metrics
 from spatialnet.metrics.scoring import overall_metrics
-from spatialnet.model import SpatialNet
+from spatialnet.model import SpatialNet, load_run
 from spatialnet.progress import progress_bar
 
 
@@ -144,3 +154,54 @@ def score_predictions(
     if len(metrics) > 1:
         metrics["overall"] = overall_metrics(metrics)
     return metrics
+
+
+def evaluate_run(
+    run_dir: Path,
+    split: str,
+    data_root: str | None = None,
+    out: Path | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+    test_views: bool = False,
+) -> tuple[dict[str, Any], Path]:
+    """Evaluate ``run_dir`` on ``split``: the metrics JSON at ``out`` and each head's artifacts beside it.
+
+    Each head writes what it has (:meth:`TaskHead.write_artifacts`): confusion matrices of
+    classifiers, caption heads' COCO results, VQA heads' answers in the official evaluator's
+    format, per-pixel regression heads' scatter and error histogram.
+    """
+    model, recipe, _, folder = load_run(run_dir, device)
+    if data_root is not None:  # a joint recipe's datasets then all read from this world folder
+        recipe.data.root = data_root
+        recipe.datasets = {
+            name: dataclasses.replace(entry, data=dataclasses.replace(entry.data, root=None))
+            for name, entry in recipe.datasets.items()
+        }
+    states = read_data_states(folder, recipe)
+    sources = {
+        name: (entry, build_dataset(entry.data, split, train=False, state=states.get(name)))
+        for name, entry in recipe.sources().items()
+    }
+    device_ = next(model.parameters()).device
+    batch = batch_size or recipe.train.eval_batch_size
+    metrics, predictions, targets = evaluate_sources(
+        model, sources, batch, device_, True, detailed=True, by_dataset=recipe.is_joint, test_views=test_views
+    )
+    out = out or Path(run_dir) / f"eval_{split}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in predictions:
+        stem, title = out.with_name(f"{out.stem}_{name}"), f"{name} — {split}"
+        files = model.head(name).write_artifacts(predictions[name], targets[name], metrics[name], stem, title)
+        metrics[name].update(files)
+    write_metrics(
+        out,
+        {
+            "checkpoint": str(folder),
+            "split": split,
+            "test_views": DIHEDRAL_VIEWS if test_views else 1,
+            "data": {name: entry.data.root for name, entry in recipe.sources().items()},
+            "metrics": metrics,
+        },
+    )
+    return metrics, out

@@ -9,7 +9,6 @@ and a DDP run sees the same global batches as a single process.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import random
 import time
@@ -23,7 +22,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from spatialnet.backbones.registry import without_weight_sources
+from spatialnet import checkpoint as ckpt
 from spatialnet.config import Recipe, SourceConfig, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
@@ -35,14 +34,12 @@ from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.model import SpatialNet
 from spatialnet.progress import make_progress
-from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.distributed import (
     DistributedContext,
     all_reduce_mean,
     barrier,
     broadcast_from_main,
     init_distributed,
-    select_device,
     shutdown,
 )
 from spatialnet.training.evaluation import evaluate_sources, move_to
@@ -549,23 +546,3 @@ class _NullProgress:
 
     def update(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
         return None
-
-
-def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict[str, Any], Path]:
-    """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder).
-
-    The training split's fitted data state, if any, is ``ckpt.read_data_state(folder)``.
-    """
-    folder = ckpt.resolve_checkpoint(Path(path))
-    recipe = ckpt.read_recipe(folder)
-    recipe.backbone = without_weight_sources(recipe.backbone)  # the checkpoint holds the weights
-    model = SpatialNet.from_recipe(recipe, str(folder / ckpt.CONFIG_FILE), files=folder)
-    ckpt.load_weights(model, folder)
-    model.to(select_device(device)).eval()
-    return model, recipe, ckpt.read_metrics(folder), folder
-
-
-def dump_metrics(path: Path, metrics: dict[str, Any]) -> None:
-    """Write metrics JSON atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, json.loads(json.dumps(metrics, default=float)))

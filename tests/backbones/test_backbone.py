@@ -95,9 +95,9 @@ def test_missing_pretrained_file_is_a_clear_error(tmp_path):
 
 
 def test_a_spatialnet_run_warm_starts_the_backbone_stem_included(tmp_path):
+    from spatialnet.checkpoint import save_checkpoint
     from spatialnet.config import Recipe
     from spatialnet.model import SpatialNet
-    from spatialnet.training.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     recipe = Recipe(backbone=tiny(stem="conv"), heads={"scene": {"type": "classification", "num_classes": 3}})

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
-from spatialnet.training.checkpoint import WEIGHTS_FILE
 from tests.helpers import REPO
 
 BANDS = 24

@@ -5,10 +5,10 @@ import os
 import pytest
 import torch
 
+from spatialnet import checkpoint as ckpt
 from spatialnet.config import BackboneConfig, Recipe, to_dict
 from spatialnet.errors import CheckpointError
 from spatialnet.model import SpatialNet
-from spatialnet.training import checkpoint as ckpt
 
 RECIPE = Recipe(
     backbone=BackboneConfig(img_size=32, patch_size=8, embed_dim=32, depth=1, num_heads=2, act="gelu"),

@@ -11,13 +11,13 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
+from spatialnet import checkpoint as ckpt
 from spatialnet.cli.main import main
 from spatialnet.config import recipe_from_dict
 from spatialnet.data.synthetic.forest import CUBE_NAME
 from spatialnet.errors import RecipeError
 from spatialnet.model import SpatialNet
 from spatialnet.predictor import Predictor
-from spatialnet.training import checkpoint as ckpt
 from tests.helpers import ENV, free_port, tiny_joint_recipe
 
 TASKS = {"captions", "landuse", "vqa", "fertility", "lai"}

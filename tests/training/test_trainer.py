@@ -13,8 +13,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from spatialnet import checkpoint as ckpt
 from spatialnet.config import load_recipe
-from spatialnet.training import checkpoint as ckpt
 from spatialnet.training.trainer import EpochSampler, Trainer
 from tests.helpers import ENV, free_port
 

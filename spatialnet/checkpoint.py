@@ -96,10 +96,7 @@ def read_data_states(checkpoint: Path, recipe: Recipe) -> dict[str, dict[str, An
     path = checkpoint / DATA_STATE_FILE
     if not path.is_file():
         return {}
-    try:
-        states: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{path}: not valid JSON ({err})") from err
+    states = _read_json(path)
     names = set(recipe.sources())
     if set(states) <= names:
         return states
@@ -156,12 +153,9 @@ def resolve_checkpoint(path: Path) -> Path:
 def read_recipe(checkpoint: Path) -> Recipe:
     """The recipe stored in a checkpoint's ``config.json``."""
     config_path = checkpoint / CONFIG_FILE
-    try:
-        data = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise CheckpointError(f"{config_path}: missing (every checkpoint stores its recipe there)") from err
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{config_path}: not valid JSON ({err})") from err
+    if not config_path.is_file():
+        raise CheckpointError(f"{config_path}: missing (every checkpoint stores its recipe there)")
+    data = _read_json(config_path)
     return recipe_from_dict(with_legacy_preset(data), str(config_path))
 
 
@@ -182,13 +176,18 @@ def with_legacy_preset(data: dict[str, Any]) -> dict[str, Any]:
 def read_metrics(checkpoint: Path) -> dict[str, Any]:
     """The checkpoint's ``metrics.json`` (empty when absent)."""
     path = checkpoint / METRICS_FILE
-    if not path.is_file():
-        return {}
+    return _read_json(path) if path.is_file() else {}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A checkpoint's JSON file as a mapping; a damaged one is a CheckpointError naming it."""
     try:
-        metrics: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise CheckpointError(f"{path}: not valid JSON ({err})") from err
-    return metrics
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
 
 
 def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:

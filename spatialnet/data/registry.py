@@ -6,7 +6,7 @@ name, the training augmentation (None for evaluation) and the state fitted on th
 
 A dataset may offer ``fitted_state()`` (preprocessing fitted on its training split, stored with
 checkpoints and handed back to the evaluation splits) and ``head_settings()`` (what heads learn
-from the data, such as class counts; see :func:`spatialnet.training.trainer.fill_head_settings`).
+from the data, such as class counts; see :func:`spatialnet.training.sources.fill_head_settings`).
 """
 
 from __future__ import annotations

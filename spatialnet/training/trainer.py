@@ -8,28 +8,23 @@ and a DDP run sees the same global batches as a single process.
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader
 
 from spatialnet import checkpoint as ckpt
-from spatialnet.config import Recipe, SourceConfig, to_dict
+from spatialnet.config import Recipe, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import CheckpointError, DataError, RecipeError
 from spatialnet.files import json_bytes, write_json
-from spatialnet.heads.base import HEAD_REGISTRY
-from spatialnet.losses.balancing import TaskBalancer, build_balancer
+from spatialnet.losses.balancing import build_balancer
 from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.model import SpatialNet
@@ -44,91 +39,13 @@ from spatialnet.training.distributed import (
 )
 from spatialnet.training.evaluation import evaluate_sources, move_to
 from spatialnet.training.mixing import MixedBatches, mixing_shares
-from spatialnet.training.parts import apply_freezing, check_patterns, part_of
+from spatialnet.training.optimizer import build_optimizer, parameter_groups
+from spatialnet.training.parts import apply_freezing
+from spatialnet.training.sampler import EpochSampler, seed_everything
 from spatialnet.training.schedule import LRSchedule
+from spatialnet.training.sources import SourceData, fill_head_settings, fitted_state, texts_of
 
 Logger = Callable[[str], None]
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-class EpochSampler(Sampler[int]):
-    """Seeded shuffle per epoch, sharded over ranks (rank r takes every world_size-th index).
-
-    The first ``batch_size × world_size`` indices of the permutation form the first global
-    batch whatever the number of processes, which makes DDP and single-process runs agree.
-    """
-
-    def __init__(
-        self, size: int, seed: int, rank: int = 0, world_size: int = 1, shuffle: bool = True
-    ) -> None:
-        self.size, self.seed, self.rank, self.world_size, self.shuffle = size, seed, rank, world_size, shuffle
-        self.epoch = 0
-        self.per_rank = math.ceil(size / world_size)
-
-    def set_epoch(self, epoch: int) -> None:  # noqa: D102
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[int]:
-        if self.shuffle:
-            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-            order = torch.randperm(self.size, generator=generator).tolist()
-        else:
-            order = list(range(self.size))
-        order += order[: self.per_rank * self.world_size - self.size]  # pad so every rank has equal work
-        return iter(order[self.rank :: self.world_size])
-
-    def __len__(self) -> int:
-        return self.per_rank
-
-
-def parameter_groups(model: nn.Module, balancer: TaskBalancer, recipe: Recipe) -> list[dict[str, Any]]:
-    """Weight decay on matrices only (not biases, norms, tokens, position embeddings) nor balancer weights.
-
-    Parameters matching a ``train.lr_scale`` pattern get their own groups at ``lr × scale``.
-    """
-    scales = recipe.train.lr_scale
-    check_patterns(model, scales, "lr_scale")
-    check_patterns(model, recipe.train.freeze_epochs, "freeze_epochs")
-    grouped: dict[tuple[float, bool], list[nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        skip = param.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "reg_token"))
-        pattern = part_of(name, scales)
-        scale = scales[pattern] if pattern is not None else 1.0
-        grouped.setdefault((scale, not skip), []).append(param)
-    groups: list[dict[str, Any]] = [
-        {
-            "params": params,
-            "weight_decay": recipe.train.weight_decay if decay else 0.0,
-            "lr": recipe.train.lr * scale,
-        }
-        for (scale, decay), params in sorted(grouped.items(), key=lambda item: (-item[0][0], not item[0][1]))
-    ]
-    balancer_params = [p for p in balancer.parameters() if p.requires_grad]
-    if balancer_params:
-        lr = recipe.loss.gradnorm_lr if recipe.loss.balancing == "gradnorm" else recipe.train.lr
-        groups.append({"params": balancer_params, "weight_decay": 0.0, "lr": lr})
-    return groups
-
-
-def build_optimizer(groups: list[dict[str, Any]], recipe: Recipe) -> torch.optim.Optimizer:
-    """The optimiser named in ``train.optimizer``."""
-    name, lr = recipe.train.optimizer, recipe.train.lr
-    if name == "adamw":
-        return torch.optim.AdamW(groups, lr=lr)
-    if name == "adam":
-        # seed 000: Adam with coupled L2 weight decay
-        return torch.optim.Adam(groups, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
-    raise RecipeError(f"'train.optimizer' is {name!r}; expected adamw, adam or sgd")
 
 
 class Trainer:
@@ -221,8 +138,8 @@ class Trainer:
         model = SpatialNet.from_recipe(
             recipe,
             files=resume_from or init_from,
-            texts=_texts_of(train_sets),
-            reference_sets=_texts_of(train_sets, "reference_sets"),
+            texts=texts_of(train_sets),
+            reference_sets=texts_of(train_sets, "reference_sets"),
         ).to(device)
         if init_from is not None:
             ckpt.load_weights(model, init_from)
@@ -447,23 +364,6 @@ def _init_checkpoint(source: str | None) -> Path | None:
         raise CheckpointError(f"train.init_from: {err}") from err
 
 
-def fitted_state(dataset: Dataset[Any]) -> dict[str, Any] | None:
-    """The preprocessing a dataset fitted on its split (TAIGA band statistics, class maps), if any."""
-    method = getattr(dataset, "fitted_state", None)
-    return method() if callable(method) else None
-
-
-@dataclasses.dataclass
-class SourceData:
-    """One dataset of a run: its recipe entry, train and val splits and the state fitted on train."""
-
-    name: str
-    config: SourceConfig
-    train: Dataset[Any]
-    val: Dataset[Any]
-    state: dict[str, Any] | None
-
-
 def _owner(sources: dict[str, SourceData], task: str) -> str:
     """The dataset whose batches train ``task``."""
     return next(name for name, source in sources.items() if task in source.config.tasks)
@@ -484,52 +384,6 @@ def _task_means(
     return {
         name: total / batches.counts[_owner(sources, name)] for name, total in zip(names, totals, strict=True)
     }
-
-
-def fill_head_settings(recipe: Recipe, dataset: Dataset[Any], tasks: list[str] | None = None) -> Recipe:
-    """The recipe with data-derived head settings filled in where a head entry leaves them out.
-
-    A dataset's ``head_settings()`` maps target keys to settings (class names and counts, scales,
-    units); a head whose target matches gets the settings its config has fields for. The stored
-    recipe then records them, so a checkpoint rebuilds the same heads without the data.
-    """
-    method = getattr(dataset, "head_settings", None)
-    if not callable(method):
-        return recipe
-    settings: dict[str, dict[str, Any]] = method()
-    heads = {}
-    for name, spec in recipe.heads.items():
-        if tasks is not None and name not in tasks:
-            heads[name] = spec
-            continue
-        target = spec.get("target") or name
-        cls = HEAD_REGISTRY.get(str(spec.get("type")))
-        known = {f.name for f in dataclasses.fields(cls.config_class)} if cls else set()
-        found = settings.get(target, {})
-        heads[name] = {**{k: v for k, v in found.items() if k in known and k not in spec}, **spec}
-    return dataclasses.replace(recipe, heads=heads)
-
-
-def _texts_of(datasets: list[Dataset[Any]], method: str = "texts") -> Callable[[str], Any] | None:
-    """The datasets' ``method`` by batch key; None if no dataset has it.
-
-    ``texts`` gives training sentences (vocabularies), ``reference_sets`` the references per image
-    (CIDEr rewards).
-    With several datasets, a key is answered by the first dataset that has sentences under it.
-    """
-    providers = [found for d in datasets if callable(found := getattr(d, method, None))]
-    if len(providers) <= 1:
-        return providers[0] if providers else None
-
-    def first_with(key: str) -> Any:
-        for provider in providers:
-            try:
-                return provider(key)
-            except DataError:
-                continue
-        raise DataError(f"no dataset of the recipe has sentences under {key!r}")
-
-    return first_with
 
 
 class _NullProgress:

@@ -16,8 +16,8 @@ from spatialnet.backbones.registry import without_weight_sources
 from spatialnet.backbones.vit import ViTBackbone
 from spatialnet.config import BackboneConfig, Recipe
 from spatialnet.errors import CheckpointError, RecipeError
+from spatialnet.training.optimizer import parameter_groups
 from spatialnet.training.parts import apply_freezing
-from spatialnet.training.trainer import parameter_groups
 
 HYBRID = {"img_size": 64, "patch_size": 32, "embed_dim": 32, "depth": 1, "num_heads": 2, "stem": "cnn"}
 

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 
 from spatialnet.errors import RecipeError
 from spatialnet.training.mixing import PASS_STRIDE, MixedBatches, batch_counts, mixing_shares
-from spatialnet.training.trainer import EpochSampler
+from spatialnet.training.sampler import EpochSampler
 
 
 def test_proportional_and_temperature_shares():

@@ -15,7 +15,8 @@ from safetensors.torch import load_file
 
 from spatialnet import checkpoint as ckpt
 from spatialnet.config import load_recipe
-from spatialnet.training.trainer import EpochSampler, Trainer
+from spatialnet.training.sampler import EpochSampler
+from spatialnet.training.trainer import Trainer
 from tests.helpers import ENV, free_port
 
 

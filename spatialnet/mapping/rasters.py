@@ -24,6 +24,7 @@ import numpy.typing as npt
 import spectral.io.envi as spy_envi
 from matplotlib import colormaps
 
+from spatialnet.data.taiga.envi import allocate_envi
 from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
 from spatialnet.model import SpatialNet
 
@@ -95,13 +96,10 @@ class RasterSet:
         """
         folder.mkdir(parents=True, exist_ok=True)
         for layer in layers:
-            spy_envi.write_envi_header(str(folder / layer.header), _header(layer, shape, map_info, source))
-            size = shape[0] * shape[1] * len(layer.band_names) * np.dtype(layer.dtype).itemsize
-            fd = os.open(folder / layer.data_file, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                os.ftruncate(fd, size)  # a no-op on a resumed map's file: its strips stay
-            finally:
-                os.close(fd)
+            # on a resumed map the header comes out the same and the data file keeps its strips
+            allocate_envi(
+                folder / layer.header, _header(layer, shape, map_info, source), folder / layer.data_file
+            )
         return cls(folder, layers, shape)
 
     @contextmanager

@@ -48,6 +48,7 @@ from spatialnet.data.synthetic.forest_spectra import (
     to_sensor_grid,
 )
 from spatialnet.data.synthetic.forest_stands import Stand, assign_fertility, make_stand
+from spatialnet.data.taiga.envi import allocate_envi
 
 CUBE_NAME = "20170615_reflectance_mosaic_128b"
 LABEL_NAME = "forestdata_stands"
@@ -307,11 +308,19 @@ def _cell_spectra(seed: int, stands: list[Stand | None], bands: int, spectra: Pa
 def _create(
     path: Path, lines: int, samples: int, bands: int, dtype: str, interleave: str, meta: dict[str, object]
 ) -> None:
-    header = {"lines": lines, "samples": samples, "bands": bands, "header offset": 0, "byte order": 0, **meta}
-    img = envi.create_image(
-        str(path) + ".hdr", header, dtype=dtype, interleave=interleave, ext="", force=True
-    )
-    del img  # the file now exists at full size; blocks go in through our own memmap
+    header = {
+        "lines": lines,
+        "samples": samples,
+        "bands": bands,
+        "header offset": 0,
+        "file type": "ENVI Standard",
+        "data type": envi.dtype_to_envi[np.dtype(dtype).char],
+        "interleave": interleave,
+        "byte order": 0,
+        **meta,
+    }
+    path.unlink(missing_ok=True)  # a fresh file: blocks go in through our own memmap
+    allocate_envi(Path(str(path) + ".hdr"), header, path)
 
 
 def _map_info() -> list[str]:

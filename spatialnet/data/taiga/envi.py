@@ -216,3 +216,21 @@ def write_envi(
         force=True,
     )
     return open_envi(hdr)
+
+
+def allocate_envi(path_hdr: str | os.PathLike[str], header: Mapping[str, Any], data_path: Path) -> None:
+    """Write an ENVI header and size its data file for the whole image, to be filled block by block.
+
+    ``header`` holds every field (lines, samples, bands, data type, interleave …). The data file
+    grows sparse (no time, no disk until written) and keeps what it already holds, so a writer
+    that stopped half-way can go on where it was (``spatialnet map``'s resume).
+    """
+    fields = dict(header)
+    spy_envi.write_envi_header(str(path_hdr), fields)
+    dtype = np.dtype(spy_envi.envi_to_dtype[str(fields["data type"])])
+    size = int(fields["lines"]) * int(fields["samples"]) * int(fields["bands"]) * dtype.itemsize
+    fd = os.open(data_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)

@@ -29,6 +29,7 @@ from spatialnet.files import write_json
 from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
 from spatialnet.labels import IGNORE_INDEX
+from spatialnet.losses.global_mean import batch_mean
 from spatialnet.metrics.cider_reward import CiderD
 from spatialnet.metrics.scoring import caption_metrics
 from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK
@@ -229,12 +230,14 @@ class CaptionHead(TaskHead):
             return self.self_critical_loss(output, batch)
         ids, mask = self.encode_text(batch[self.target_key], output.device)
         labels = ids[:, 1:].masked_fill(mask[:, 1:] == 0, IGNORE_INDEX)
-        return F.cross_entropy(
+        total = F.cross_entropy(
             output[:, :-1].flatten(0, 1),
             labels.flatten(),
             ignore_index=IGNORE_INDEX,
             label_smoothing=self.config.label_smoothing,
+            reduction="sum",
         )
+        return batch_mean(total, (labels != IGNORE_INDEX).sum())  # a mean over the global batch's words
 
     def self_critical_loss(self, output: Candidates, batch: Batch) -> Tensor:
         """−(r − b)·mean log p(word) over the candidates: r their CIDEr-D, b the baseline."""

@@ -37,6 +37,8 @@ from spatialnet.errors import DataError, RecipeError
 from spatialnet.files import write_json
 from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
 from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.losses.global_mean import batch_mean
+from spatialnet.losses.regression import masked_mse
 from spatialnet.metrics.scoring import vqa_metrics
 from spatialnet.text.tokenizer import PAD
 
@@ -198,14 +200,15 @@ class VQAHead(TaskHead):
     def loss(self, output: VQAOutput, batch: Batch) -> Tensor:
         """Answer cross-entropy, plus ``count_weight`` × MSE of log1p(count) on count questions."""
         target = self.answer_ids(batch, output.logits.device)
-        loss = F.cross_entropy(output.logits, target, label_smoothing=self.config.label_smoothing)
+        total = F.cross_entropy(
+            output.logits, target, label_smoothing=self.config.label_smoothing, reduction="sum"
+        )
+        loss = batch_mean(total, torch.tensor(len(target)))  # images hold different numbers of questions
         if output.log_count is not None and self.config.count_key in batch:
             counts = torch.tensor(flat(batch, self.config.count_key), dtype=torch.float32)
-            counts = counts.to(output.log_count)
-            present = ~torch.isnan(counts)
-            if bool(present.any()):
-                mse = F.mse_loss(output.log_count[present], torch.log1p(counts[present]))
-                loss = loss + self.config.count_weight * mse
+            loss = loss + self.config.count_weight * masked_mse(
+                output.log_count, torch.log1p(counts.to(output.log_count))
+            )
         return loss
 
     # -- inference -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from spatialnet.labels import IGNORE_INDEX
+from spatialnet.losses.global_mean import batch_mean
 
 
 def inverse_median_frequency(counts: Tensor | Sequence[int]) -> Tensor:
@@ -87,16 +88,23 @@ def weighted_cross_entropy(
     soft = _check_shapes(logits, target, allow_soft=True)
     if class_weights is not None:
         class_weights = class_weights.to(device=logits.device, dtype=logits.dtype)
-    if not soft and not bool((target != ignore_index).any()):
-        return logits.sum() * 0.0
-    return F.cross_entropy(
+    total = F.cross_entropy(
         logits,
         target,
         weight=class_weights,
         ignore_index=ignore_index,
-        reduction="mean",
+        reduction="sum",
         label_smoothing=label_smoothing,
     )
+    if soft:
+        count = torch.tensor(target.numel() // target.shape[1], device=logits.device)
+    else:
+        valid = target != ignore_index
+        if class_weights is None:
+            count = valid.sum()
+        else:
+            count = class_weights[torch.where(valid, target, torch.zeros_like(target))][valid].sum()
+    return batch_mean(total, count)
 
 
 def focal_loss(
@@ -123,4 +131,4 @@ def focal_loss(
         w = class_weights.to(device=logits.device, dtype=logits.dtype)
         loss = loss * w[safe_target.squeeze(1)]
     loss = loss * valid.to(loss.dtype)
-    return loss.sum() / valid.sum().clamp_min(1).to(loss.dtype)
+    return batch_mean(loss.sum(), valid.sum())

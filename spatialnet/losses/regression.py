@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from spatialnet.losses.global_mean import batch_mean
+
 
 def _present(pred: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
     """Boolean tensor of ``target``'s shape: true where the target exists."""
@@ -36,8 +38,7 @@ def _masked_mean(pred: Tensor, target: Tensor, mask: Tensor | None, squared: boo
     clean = torch.where(present, target.to(pred.dtype), torch.zeros_like(pred))
     diff = (pred - clean) * present.to(pred.dtype)
     err = diff.square() if squared else diff.abs()
-    # Dividing by max(count, 1) gives 0, still connected to pred, when nothing is present.
-    return err.sum() / present.sum().clamp_min(1).to(pred.dtype)
+    return batch_mean(err.sum(), present.sum())
 
 
 def masked_mse(pred: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -69,6 +69,13 @@ def all_gather_tensor(value: torch.Tensor, context: DistributedContext) -> torch
     return torch.cat(parts)
 
 
+def sum_over_processes(value: torch.Tensor) -> torch.Tensor:
+    """Σ of ``value`` over the process group (a collective: every process must call it)."""
+    value = value.detach().clone()
+    dist.all_reduce(value, op=dist.ReduceOp.SUM)
+    return value
+
+
 def broadcast_from_main(value: float, context: DistributedContext) -> float:
     """Rank 0's ``value`` on every process (identity in a single process)."""
     if not context.enabled:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from spatialnet.data.registry import build_dataset
 from spatialnet.errors import CheckpointError, DataError, RecipeError
 from spatialnet.files import json_bytes, write_json
 from spatialnet.losses.balancing import build_balancer
+from spatialnet.losses.global_mean import global_batch
 from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.model import SpatialNet
@@ -36,6 +38,7 @@ from spatialnet.training.distributed import (
     broadcast_from_main,
     init_distributed,
     shutdown,
+    sum_over_processes,
 )
 from spatialnet.training.evaluation import evaluate_sources, move_to
 from spatialnet.training.mixing import MixedBatches, mixing_shares
@@ -251,7 +254,12 @@ class Trainer:
                         raise RecipeError(
                             f"a training batch of {name} labels none of its tasks {source_cfg.tasks}"
                         )
-                    losses = net(batch, tasks).losses
+                    with (
+                        global_batch(sum_over_processes, context.world_size)
+                        if context.enabled
+                        else nullcontext()
+                    ):
+                        losses = net(batch, tasks).losses  # means over the global batch
                     balancer.before_backward(losses, shared)
                     total = balancer(losses)
                     if recipe.loss.l2_penalty:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,10 @@ def test_missing_dataset_lists_what_is_missing(tmp_path, capsys):
     assert "dataset.json" in err
 
 
+# the installed package, not a source tree a PYTHONPATH may point at
+WITHOUT_PYTHONPATH = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
 @pytest.fixture(scope="module")
 def installed_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Python of a venv holding a plain (non-editable) ``pip install`` of the repository.
@@ -179,6 +184,7 @@ def test_quickstart_runs_end_to_end_from_a_plain_install(tmp_path, installed_pyt
     where = subprocess.run(
         [str(installed_python), "-c", "import spatialnet; print(spatialnet.__file__)"],
         cwd=tmp_path,
+        env=WITHOUT_PYTHONPATH,
         capture_output=True,
         text=True,
         check=True,
@@ -209,6 +215,7 @@ def test_quickstart_runs_end_to_end_from_a_plain_install(tmp_path, installed_pyt
         text=True,
         timeout=300,
         cwd=tmp_path,
+        env=WITHOUT_PYTHONPATH,
     )
     assert result.returncode == 0, result.stderr
     for row in ("BLEU-4", "CIDEr", "accuracy (%)", "AA (%)", "rural/urban (%)", "mean RMSE"):

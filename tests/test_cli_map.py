@@ -85,7 +85,11 @@ def test_maps_equal_window_by_window_predict(mapped, forest_run, cube):
             np.testing.assert_allclose(mapped_probabilities, expected, rtol=1e-5, atol=1e-7)
             assert raster(mapped, f"{name}_class")[i, j, 0] == expected.argmax() + 1
         for name in CONTINUOUS_NAMES:
-            assert raster(mapped, name)[i, j, 0] == pytest.approx(result[name]["value"], rel=1e-5, abs=1e-6)
+            # within 1e-5 of the value or of the variable's range (its p98 scale): values near 0 come
+            # out of a cancellation whose float32 rounding differs between the two batch sizes
+            scale = float(config[name].get("scale", 1.0))
+            expected_value = result[name]["value"]
+            assert raster(mapped, name)[i, j, 0] == pytest.approx(expected_value, rel=1e-5, abs=1e-5 * scale)
 
 
 @pytest.mark.slow

@@ -14,7 +14,6 @@ the new folder complete, and :func:`recover` puts a half-swapped pair back in or
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import pickle
@@ -28,8 +27,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
-from spatialnet.config import BackboneConfig, Recipe, recipe_from_dict, to_dict
+from spatialnet.config import Recipe, differing_from_defaults, recipe_from_dict, to_dict
 from spatialnet.errors import CheckpointError
+from spatialnet.files import json_bytes
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -124,9 +124,7 @@ def save_checkpoint(
         (tmp / CONFIG_FILE).write_text(json.dumps(to_dict(recipe), indent=2) + "\n", encoding="utf-8")
         # save_model stores tied weights (a decoder's embedding = output layer) once
         save_model(model, str(tmp / WEIGHTS_FILE), metadata={"format": "pt", "recipe": recipe.name})
-        (tmp / METRICS_FILE).write_text(
-            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        (tmp / METRICS_FILE).write_bytes(json_bytes(metrics))
         if training_state is not None:
             torch.save(training_state, tmp / STATE_FILE)
         save_files = getattr(model, "save_files", None)
@@ -168,9 +166,7 @@ def with_legacy_preset(data: dict[str, Any]) -> dict[str, Any]:
     backbone = data.get("backbone")
     if not isinstance(backbone, dict) or not backbone.get("preset"):
         return data
-    defaults = dataclasses.asdict(BackboneConfig())
-    kept = {key: value for key, value in backbone.items() if key == "preset" or value != defaults.get(key)}
-    return {**data, "backbone": kept}
+    return {**data, "backbone": differing_from_defaults(backbone)}
 
 
 def read_metrics(checkpoint: Path) -> dict[str, Any]:
@@ -199,7 +195,7 @@ def load_weights(model: torch.nn.Module, checkpoint: Path) -> None:
         raise CheckpointError(f"{path}: damaged or not a safetensors file ({err})") from err
     if missing or unexpected:
         raise CheckpointError(
-            f"{checkpoint / WEIGHTS_FILE}: does not match its recipe "
+            f"{path}: does not match its recipe "
             f"(missing: {sorted(missing)[:5]}, unexpected: {sorted(unexpected)[:5]})"
         )
 

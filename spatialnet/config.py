@@ -353,6 +353,16 @@ def backbone_presets() -> dict[str, dict[str, Any]]:
     return presets
 
 
+def differing_from_defaults(backbone: Mapping[str, Any]) -> dict[str, Any]:
+    """The backbone fields whose values differ from :class:`BackboneConfig`'s defaults.
+
+    Before presets were resolved at load, these were the fields that counted as set: a preset
+    filled every field still equal to its default (old ``config.json`` files, configs built in Python).
+    """
+    defaults = dataclasses.asdict(BackboneConfig())
+    return {key: value for key, value in backbone.items() if key not in defaults or value != defaults[key]}
+
+
 def with_preset(backbone: Mapping[str, Any], source: str = "recipe") -> dict[str, Any]:
     """The backbone section with its ``preset`` written out: every key the recipe sets wins.
 

@@ -28,7 +28,7 @@ from spatialnet.backbones.cnn_stem import cnn_stem_embed
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
 from spatialnet.backbones.weight_files import read_weights_file
-from spatialnet.config import BackboneConfig, from_dict, with_preset
+from spatialnet.config import BackboneConfig, differing_from_defaults, from_dict, with_preset
 from spatialnet.errors import CheckpointError, RecipeError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
@@ -41,12 +41,7 @@ def resolve_backbone_config(config: BackboneConfig, source: str = "recipe") -> B
     """
     if config.preset is None:
         return config
-    defaults = BackboneConfig()
-    explicit = {
-        f.name: getattr(config, f.name)
-        for f in dataclasses.fields(config)
-        if getattr(config, f.name) != getattr(defaults, f.name)
-    }
+    explicit = differing_from_defaults(dataclasses.asdict(config))
     return from_dict(BackboneConfig, with_preset(explicit, source), source, "backbone.")
 
 

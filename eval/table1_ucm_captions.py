@@ -25,10 +25,11 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
-from spatialnet.data.ucm import UCMCaptions
+from spatialnet.data.ucm.dataset import UCMCaptions
 from spatialnet.errors import RecipeError
 from spatialnet.metrics.captions import score_captions
 from spatialnet.model import load_run
+from spatialnet.processors import ImageProcessor
 from spatialnet.training.evaluation import collect_predictions
 
 REFERENCE = Path(__file__).with_name("reference") / "ucm_captions_table1.yaml"
@@ -80,7 +81,9 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
     references = {int(t["image_id"]): t["references"] for t in targets["captions"]}
     ids = [int(t["image_id"]) for t in targets["captions"]]
 
-    train = UCMCaptions(source.data.root or "", "train", image_size=8, progress=False, with_captions=True)
+    train = UCMCaptions(
+        source.data.root or "", "train", ImageProcessor(8), progress=False, with_captions=True
+    )
     everyone = most_frequent(train.texts())
     per_class = class_captions(train)
 

@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
-from spatialnet.data.rsvqa import RSVQALR
-from spatialnet.data.rsvqa_files import read_split
+from spatialnet.data.rsvqa.dataset import RSVQALR
+from spatialnet.data.rsvqa.files import read_split
 from spatialnet.errors import RecipeError
 from spatialnet.heads.vqa import VQAHead
 from spatialnet.metrics.vqa import VQAScores, score_vqa

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from spatialnet.checkpoint import read_data_state
+from spatialnet.checkpoint import read_fitted
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import RecipeError
 from spatialnet.heads.pixel import PixelClassificationHead, PixelRegressionHead
@@ -59,9 +59,9 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
         raise SystemExit(f"{folder}: not a TAIGA run ({err})") from err
     if data is not None:
         source.data.root = data
-    state = read_data_state(folder, recipe, name)
-    dataset: Any = build_dataset(source.data, split, train=False, state=state)
-    train: Any = build_dataset(source.data, source.data.train_split, train=False, state=state)
+    fitted = read_fitted(folder, recipe)[name]
+    dataset: Any = build_dataset(source.data, split, train=False, fitted=fitted)
+    train: Any = build_dataset(source.data, source.data.train_split, train=False, fitted=fitted)
     device_ = next(model.parameters()).device
     predictions, targets, losses = collect_predictions(
         model, dataset, recipe.train.eval_batch_size, device_, True, source.tasks, source.modality

@@ -121,7 +121,8 @@ def class_maps_of_test_crop(run: Path, out_dir: Path, size: int, device: str = "
     """Class-map PNGs of the densest test crop of ``size`` px for every categorical head of ``run``."""
     predictor = Predictor.from_run(run, device)
     recipe = predictor.recipe
-    dataset: Any = build_dataset(recipe.data, "test", train=False, state=predictor.data_state)
+    name, source = predictor.cube_source()
+    dataset: Any = build_dataset(source.data, "test", train=False, fitted=predictor.fitted[name])
     lines, samples, _ = dataset.labels.shape
     crop = densest_test_crop(np.asarray(dataset.centres), (lines, samples), size, recipe.data.image_size)
     predicted = predict_crop_classes(predictor, dataset, crop)

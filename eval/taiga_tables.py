@@ -27,7 +27,6 @@ recipe file (the ablation, loss and single-task runs are runs of ``--main``).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import shlex
@@ -46,14 +45,10 @@ from taiga_class_maps import class_maps_of_test_crop
 from taiga_losses import VARIANTS
 from torch.utils.flop_counter import FlopCounterMode
 
-import spatialnet.backbones.forest  # noqa: F401
-import spatialnet.backbones.vit  # noqa: F401  (registers the backbone types canonical() reads)
-from spatialnet.backbones.factory import BACKBONES
 from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.config import (
     Recipe,
     apply_overrides,
-    from_dict,
     load_recipe,
     read_recipe_file,
     recipe_from_dict,
@@ -62,8 +57,7 @@ from spatialnet.config import (
 )
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.files import write_json
-from spatialnet.heads.base import HEAD_REGISTRY
-from spatialnet.model import load_run
+from spatialnet.model import load_run, resolved_recipe
 from spatialnet.training.evaluation import evaluate_run
 from spatialnet.training.trainer import Trainer
 
@@ -140,20 +134,6 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def canonical(recipe: Recipe) -> dict[str, Any]:
-    """The recipe as a dict with every backbone option and head field filled in with its default.
-
-    So a setting that restates a default (``use_residual=true``) names the same run as leaving it out.
-    """
-    data = to_dict(recipe)
-    _, options_class = BACKBONES[recipe.backbone.type]
-    data["backbone"]["options"] = dataclasses.asdict(from_dict(options_class, recipe.backbone.options))
-    for name, spec in recipe.heads.items():
-        config_class = HEAD_REGISTRY[spec["type"]].config_class
-        data["heads"][name] = dataclasses.asdict(from_dict(config_class, spec))
-    return data
-
-
 def stats(values: Sequence[float | None]) -> dict[str, float] | None:
     """Mean, min and max over seeds (None where no seed has a value)."""
     present = [float(v) for v in values if v is not None]
@@ -203,8 +183,8 @@ class Runner:
 
     def settings(self, config: Config) -> dict[str, Any]:
         """Every resolved value (seed aside) that differs from the recipe file's: what names the run."""
-        ours = _flat(canonical(self.recipe(config, 0)))
-        base = _flat(canonical(load_recipe(config.recipe)))
+        ours = _flat(to_dict(resolved_recipe(self.recipe(config, 0))))
+        base = _flat(to_dict(resolved_recipe(load_recipe(config.recipe))))
         diff = {k: v for k, v in ours.items() if k not in NOT_IDENTITY and base.get(k, "<absent>") != v}
         diff.update({k: "<removed>" for k in base if k not in ours})
         return diff

@@ -22,6 +22,7 @@ from bench_common import machine, median, trial_seconds
 
 from spatialnet.config import load_recipe
 from spatialnet.heads.caption import CaptionHead
+from spatialnet.heads.fitting import Sentences, fit_heads
 from spatialnet.metrics.captions import score_captions
 from spatialnet.model import SpatialNet
 
@@ -42,7 +43,9 @@ def generation_speed(
     torch.manual_seed(0)
     recipe = load_recipe(recipe_name)
     rng = np.random.default_rng(0)
-    model = SpatialNet.from_recipe(recipe, texts=lambda key: sentences(rng, 500)).eval()
+    model = SpatialNet.from_recipe(
+        recipe, fits=fit_heads(recipe, {"captions": Sentences(sentences(rng, 500))})
+    ).eval()
     head = model.head("captions")
     assert isinstance(head, CaptionHead)
     size = recipe.backbone.img_size or recipe.data.image_size

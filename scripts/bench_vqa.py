@@ -19,6 +19,7 @@ import torch
 from bench_common import machine, median, trial_seconds
 
 from spatialnet.config import load_recipe
+from spatialnet.heads.fitting import Sentences, fit_heads
 from spatialnet.model import SpatialNet
 
 WORDS = "is there a are more less than how many what number of the roads buildings water area forest"
@@ -36,7 +37,9 @@ def answering_speed(recipe_name: str, batch_sizes: list[int], per_image: int, tr
     torch.manual_seed(0)
     recipe = load_recipe(recipe_name)
     rng = np.random.default_rng(0)
-    model = SpatialNet.from_recipe(recipe, texts=lambda key: questions(rng, 500)).eval()
+    model = SpatialNet.from_recipe(
+        recipe, fits=fit_heads(recipe, {"vqa": Sentences(questions(rng, 500))})
+    ).eval()
     size = recipe.backbone.img_size or recipe.data.image_size
     results: dict[str, Any] = {}
     for batch_size in batch_sizes:

@@ -25,7 +25,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from spatialnet.data.rsvqa_files import FILE_KINDS, FOLDER_NAME, IMAGES_DIR, SPLITS, read_split, split_files
+from spatialnet.data.rsvqa.files import FILE_KINDS, FOLDER_NAME, IMAGES_DIR, SPLITS, read_split, split_files
 from spatialnet.errors import DataError
 
 ZENODO_URL = "https://zenodo.org/records/6344334/files"

@@ -23,8 +23,9 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from spatialnet.data.ucm import FOLDER_NAME, UCMCaptions
+from spatialnet.data.ucm.dataset import FOLDER_NAME, UCMCaptions
 from spatialnet.errors import DataError
+from spatialnet.processors import ImageProcessor
 
 WHERE = (
     "download UCM_captions (dataset.json + imgs/) from the links on "
@@ -69,7 +70,7 @@ def check(root: Path) -> None:
     splits: Counter[str] = Counter()
     for split in ("train", "val", "test"):
         try:
-            data = UCMCaptions(root, split, image_size=8, progress=False, with_captions=True)
+            data = UCMCaptions(root, split, ImageProcessor(8), progress=False, with_captions=True)
         except DataError as err:
             if "no images in split" in str(err):
                 continue

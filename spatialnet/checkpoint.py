@@ -1,11 +1,12 @@
 """Checkpoint directories in the Hugging Face style, written atomically.
 
 A checkpoint is a folder: ``config.json`` (the full resolved recipe), ``model.safetensors``,
-``metrics.json``, ``data_state.json`` for datasets that fit preprocessing on their training
-split, one sub-folder per head that has files of its own (a caption head's
-``tokenizer.json``) and, for the resumable ``last`` checkpoint, ``training_state.pt``
-(optimiser, schedule, balancer and RNG state: tensors and plain Python values only, read
-back with ``torch.load(weights_only=True)``, which refuses arbitrary pickled objects).
+``metrics.json``, ``processors.json`` (each dataset's input processor, fitted on its training
+split), ``data_state.json`` for datasets that fit more than that (TAIGA's class maps), one
+sub-folder per head that has files of its own (a caption head's ``tokenizer.json``) and, for the
+resumable ``last`` checkpoint, ``training_state.pt`` (optimiser, schedule, balancer and RNG state:
+tensors and plain Python values only, read back with ``torch.load(weights_only=True)``, which
+refuses arbitrary pickled objects).
 
 A run directory holds ``best/`` and ``last/``. Each is written into a temporary sibling,
 fsynced, then swapped in with two renames; a kill at any moment leaves either the old or
@@ -28,14 +29,22 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 
 from spatialnet.config import Recipe, differing_from_defaults, recipe_from_dict, to_dict
+from spatialnet.data.base import Fitted
 from spatialnet.errors import CheckpointError
 from spatialnet.files import json_bytes
+from spatialnet.processors import (
+    HyperspectralProcessor,
+    ImageProcessor,
+    processor_from_dict,
+    processor_to_dict,
+)
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.json"
 STATE_FILE = "training_state.pt"
-DATA_STATE_FILE = "data_state.json"  # preprocessing fitted on the training split (TAIGA)
+DATA_STATE_FILE = "data_state.json"  # target-side state fitted on the training split (TAIGA)
+PROCESSORS_FILE = "processors.json"  # each dataset's input processor, by dataset name
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -109,6 +118,39 @@ def read_data_state(checkpoint: Path, recipe: Recipe, source: str | None = None)
     """The fitted preprocessing of dataset ``source`` (default: the recipe's only one), or None."""
     name = source if source is not None else next(iter(recipe.sources()))
     return read_data_states(checkpoint, recipe).get(name)
+
+
+def read_fitted(checkpoint: Path, recipe: Recipe) -> dict[str, Fitted]:
+    """What each dataset's training split fitted (input processor and state), by dataset name.
+
+    Checkpoints from before ``processors.json`` get the image processor their recipe describes,
+    and the hyperspectral one from the flat TAIGA state that then held its fields.
+    """
+    states = read_data_states(checkpoint, recipe)
+    path = checkpoint / PROCESSORS_FILE
+    stored = _read_json(path) if path.is_file() else {}
+    fitted = {}
+    for name, source in recipe.sources().items():
+        state = states.get(name)
+        if name in stored:
+            processor = processor_from_dict(stored[name], f"{path} ({name})")
+        elif path.is_file():
+            raise CheckpointError(f"{path}: no processor for the dataset {name!r}")
+        elif state is not None and "bands" in state:
+            processor = HyperspectralProcessor.from_dict(state)
+        else:
+            processor = ImageProcessor.from_config(source.data)
+        fitted[name] = Fitted(processor, state)
+    return fitted
+
+
+def fitted_files(fitted: dict[str, Fitted]) -> dict[str, bytes]:
+    """The checkpoint files holding ``fitted`` (processors, and states where a dataset has one)."""
+    files = {PROCESSORS_FILE: json_bytes({n: processor_to_dict(f.processor) for n, f in fitted.items()})}
+    states = {name: f.state for name, f in fitted.items() if f.state is not None}
+    if states:
+        files[DATA_STATE_FILE] = json_bytes(states)
+    return files
 
 
 def save_checkpoint(

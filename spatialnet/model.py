@@ -8,7 +8,8 @@ built for the input geometry of the modality its dataset has (``Recipe.sources``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from spatialnet import checkpoint as ckpt
-from spatialnet.backbones.factory import build_backbone
+from spatialnet.backbones.factory import build_backbone, resolved_options
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.backbones.registry import Backbone, without_weight_sources
 from spatialnet.config import Recipe
@@ -24,7 +25,8 @@ from spatialnet.data.views import dihedral_views
 from spatialnet.devices import select_device
 from spatialnet.errors import RecipeError
 from spatialnet.heads import HeadContext, TaskHead, build_head
-from spatialnet.heads.base import Batch
+from spatialnet.heads.base import Batch, HeadFit, head_config
+from spatialnet.heads.fitting import fit_heads
 
 
 @dataclass
@@ -55,14 +57,12 @@ class SpatialNet(nn.Module):
         recipe: Recipe,
         source: str = "recipe",
         files: Path | None = None,
-        texts: Callable[[str], list[str]] | None = None,
-        reference_sets: Callable[[str], list[list[str]]] | None = None,
+        fits: Mapping[str, HeadFit] | None = None,
     ) -> SpatialNet:
         """Build the backbone and every head listed under ``heads`` in the recipe.
 
-        ``files`` is a checkpoint folder whose per-head files (tokenizers) are loaded;
-        ``texts`` gives training sentences by batch key, for heads that fit a vocabulary;
-        ``reference_sets`` the training references per image, for heads rewarded by CIDEr.
+        ``fits`` is what each head learned from the training data (:func:`fit_heads`); without
+        it, heads read theirs from the checkpoint folder ``files`` (tokenizers) or the recipe.
         """
         backbone = build_backbone(recipe.backbone, source)
         modality_of = {task: entry.modality for entry in recipe.sources().values() for task in entry.tasks}
@@ -74,6 +74,8 @@ class SpatialNet(nn.Module):
                     f"{source}: head {name!r} reads modality {modality!r}, but the backbone has stems "
                     f"for: {stems} (backbone.options.modalities)"
                 )
+        if fits is None:
+            fits = fit_heads(recipe, checkpoint=files, source=source)
         heads = {}
         for name, spec in recipe.heads.items():
             spec_in = backbone.input_spec(modality_of.get(name, ""))
@@ -82,10 +84,8 @@ class SpatialNet(nn.Module):
                 spec_in.img_size,
                 spec_in.patch_size,
                 spec_in.in_chans,
-                files=files / name if files else None,
-                texts=texts,
+                fit=fits[name],
                 map_channels=dict(backbone.map_channels),
-                reference_sets=reference_sets,
             )
             heads[name] = build_head(name, spec, context, source)
         return cls(backbone, heads)
@@ -162,7 +162,7 @@ class SpatialNet(nn.Module):
 def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict[str, Any], Path]:
     """A trained model from a run or checkpoint folder: (model in eval mode, recipe, metrics, folder).
 
-    The training split's fitted data state, if any, is ``checkpoint.read_data_state(folder)``.
+    What its datasets fitted (input processors, states) is ``checkpoint.read_fitted(folder, recipe)``.
     """
     folder = ckpt.resolve_checkpoint(Path(path))
     recipe = ckpt.read_recipe(folder)
@@ -171,3 +171,16 @@ def load_run(path: Path, device: str = "auto") -> tuple[SpatialNet, Recipe, dict
     ckpt.load_weights(model, folder)
     model.to(select_device(device)).eval()
     return model, recipe, ckpt.read_metrics(folder), folder
+
+
+def resolved_recipe(recipe: Recipe, source: str = "recipe") -> Recipe:
+    """The recipe with every head field and backbone option written out exactly as the model builds them.
+
+    What a run stores as ``config.json``: a setting that restates a default and one left out then
+    read the same, and the file shows every value the model was built with.
+    """
+    heads = {
+        name: dataclasses.asdict(head_config(name, spec, source)[1]) for name, spec in recipe.heads.items()
+    }
+    backbone = dataclasses.replace(recipe.backbone, options=resolved_options(recipe.backbone, source))
+    return dataclasses.replace(recipe, backbone=backbone, heads=heads)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
 
-from spatialnet.checkpoint import read_data_states
-from spatialnet.config import DataConfig, Recipe, SourceConfig
-from spatialnet.data.images import load_image, resize_square
+from spatialnet.checkpoint import read_fitted
+from spatialnet.config import Recipe, SourceConfig
+from spatialnet.data.base import Fitted
+from spatialnet.data.images import load_image
 from spatialnet.data.registry import dataset_input
-from spatialnet.data.transforms import normalize
-from spatialnet.errors import DataError
+from spatialnet.errors import CheckpointError, DataError
 from spatialnet.model import SpatialNet, load_run
+from spatialnet.processors import HyperspectralProcessor, ImageProcessor
 
 if TYPE_CHECKING:
-    from spatialnet.data.taiga.dataset import TaigaPreprocessing
     from spatialnet.data.taiga.envi import EnviImage
 
 
@@ -27,20 +27,21 @@ class Predictor:
     """A loaded model with the recipe that says how to prepare its inputs.
 
     A joint model answers with every head whose input is given: an image goes through each image
-    dataset's preparation (size, normalisation) and the heads that dataset trains; a cube pixel
-    through the hyperspectral dataset's preprocessing and forest heads.
+    dataset's processor (size, normalisation) and the heads that dataset trains; a cube pixel
+    through the hyperspectral dataset's processor and forest heads. The processors are those the
+    datasets fitted on their training split, read from the checkpoint.
     """
 
     model: SpatialNet
     recipe: Recipe
-    data_states: dict[str, dict[str, Any]] = field(default_factory=dict)  # fitted on train, by dataset
+    fitted: dict[str, Fitted]  # what each dataset fitted on its training split
     checkpoint: Path | None = None  # the folder the weights came from
 
     @classmethod
     def from_run(cls, run_dir: Path, device: str = "auto") -> Predictor:
         """Load a run folder (its best checkpoint) or a checkpoint folder."""
         model, recipe, _, folder = load_run(run_dir, device)
-        return cls(model, recipe, read_data_states(folder, recipe), folder)
+        return cls(model, recipe, read_fitted(folder, recipe), folder)
 
     @property
     def device(self) -> torch.device:  # noqa: D102
@@ -57,14 +58,14 @@ class Predictor:
                 return name, source
         raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
 
-    @property
-    def data_state(self) -> dict[str, Any] | None:
-        """The hyperspectral dataset's fitted preprocessing (None when the model has none)."""
-        try:
-            name, _ = self.cube_source()
-        except DataError:
-            return None
-        return self.data_states.get(name)
+    def cube_processor(self) -> HyperspectralProcessor:
+        """The hyperspectral dataset's processor (DataError for models of RGB images)."""
+        name = self.cube_source()[0]
+        return _processor(self.fitted[name], HyperspectralProcessor, name, self.checkpoint)
+
+    def image_processor(self, name: str) -> ImageProcessor:
+        """The processor of image dataset ``name``."""
+        return _processor(self.fitted[name], ImageProcessor, name, self.checkpoint)
 
     @property
     def window(self) -> int:
@@ -113,9 +114,9 @@ class Predictor:
             raise ValueError("predict_arrays: give one question per image for every image, or none")
         texts = [checked_question(q) for q in asked if q is not None]
         results: list[dict[str, Any]] = [{} for _ in arrays]
-        for source in sources.values():
-            data = source.data
-            images = torch.stack([prepared_image(array, data) for array in arrays])
+        for name, source in sources.items():
+            processor = self.image_processor(name)
+            images = torch.stack([processor(array) for array in arrays])
             batch: dict[str, Any] = {"image": images.to(self.device)}
             if source.modality:
                 batch["modality"] = source.modality
@@ -149,20 +150,11 @@ class Predictor:
         """Predictions of every image head for one image file (any size; resized), answering ``question``."""
         return self.predict_array(self.load(image_path), top_k, question, **options)
 
-    def forest_preprocessing(self) -> TaigaPreprocessing:
-        """The hyperspectral preprocessing stored with the checkpoint (DataError for other models)."""
-        from spatialnet.data.taiga.dataset import TaigaPreprocessing
-
-        state = self.data_state
-        if state is None:
-            raise DataError(f"this model ({self.recipe.name}) was not trained on hyperspectral windows")
-        return TaigaPreprocessing.from_dict(state)
-
     def open_cube(self, cube_header: Path) -> EnviImage:
         """Open an ENVI cube this model can read (a DataError naming it when it has too few bands)."""
         from spatialnet.data.taiga.envi import open_envi
 
-        bands = self.forest_preprocessing().bands
+        bands = self.cube_processor().bands
         cube = open_envi(cube_header)
         if max(bands) >= cube.shape[2]:
             raise DataError(
@@ -196,7 +188,7 @@ class Predictor:
         preprocessing stored in the checkpoint (band subset, reflectance scale, band statistics);
         continuous variables come back in physical units.
         """
-        preprocessing = self.forest_preprocessing()
+        processor = self.cube_processor()
         cube = self.open_cube(Path(cube_header))
         lines, samples, _ = cube.shape
         window = self.window
@@ -206,20 +198,26 @@ class Predictor:
                 f"{cube.path}: pixel ({row}, {col}) is too close to the edge for a {window}×{window} "
                 f"window; expected rows {half}..{lines - half - 1} and cols {half}..{samples - half - 1}"
             )
-        raw = cube.read_window(row - half, col - half, window, preprocessing.bands)
+        raw = cube.read_window(row - half, col - half, window, processor.bands)
         if cube.no_data(raw[half, half]):
             raise DataError(f"{cube.path}: pixel ({row}, {col}) has no data (every band is the fill value)")
-        image = torch.from_numpy(preprocessing.normalise_image(raw).transpose(2, 0, 1).copy())
-        return self._summaries(self.predict_windows(image.unsqueeze(0)), 0, top_k, None)
+        return self._summaries(self.predict_windows(processor(raw).unsqueeze(0)), 0, top_k, None)
+
+
+P = TypeVar("P", ImageProcessor, HyperspectralProcessor)
+
+
+def _processor(fitted: Fitted, kind: type[P], dataset: str, checkpoint: Path | None) -> P:
+    """``fitted``'s processor, checked to be of ``kind`` (a CheckpointError naming the file if not)."""
+    if not isinstance(fitted.processor, kind):
+        raise CheckpointError(
+            f"{checkpoint}: the processor of {dataset!r} is a {fitted.processor.kind} one; "
+            f"its dataset reads {kind.kind} input"
+        )
+    return fitted.processor
 
 
 MAX_QUESTION_CHARS = 1000  # far beyond any template; longer text is refused, not silently cut
-
-
-def prepared_image(array: np.ndarray, data: DataConfig) -> torch.Tensor:
-    """An (H, W, C) uint8 image as one dataset reads it: resized square, (C, H, W), normalised."""
-    resized = np.array(resize_square(np.ascontiguousarray(array), data.image_size))
-    return normalize(torch.from_numpy(resized).permute(2, 0, 1), data.mean, data.std)
 
 
 def checked_question(question: str) -> str:

@@ -22,9 +22,9 @@ def test_training_fills_data_settings_and_stores_the_preprocessing(forest_run):
     assert all(name.split()[0].isdigit() for name in fertility["class_names"])  # "3 mesic heath forest"
     assert config["heads"]["lai"]["unit"] == "m²/m²" and config["heads"]["lai"]["scale"] > 0
     state = json.loads((forest_run / "best" / "data_state.json").read_text())["taiga"]  # by dataset
-    assert state["bands"] == list(range(FOREST_BANDS)) and set(state["scaling"]["p98"]) == set(
-        CONTINUOUS_NAMES
-    )
+    processor = json.loads((forest_run / "best" / "processors.json").read_text())["taiga"]
+    assert processor["kind"] == "hyperspectral" and processor["bands"] == list(range(FOREST_BANDS))
+    assert set(state["scaling"]["p98"]) == set(CONTINUOUS_NAMES)
     assert state["scaling"]["p98"]["lai"] == config["heads"]["lai"]["scale"]
     history = json.loads((forest_run / "history.json").read_text())
     assert {"overall/loss", "fertility/accuracy", "lai/rmse", "lai/rmse_physical"} <= set(history[-1]["val"])

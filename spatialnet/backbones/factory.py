@@ -6,6 +6,9 @@ each (``vit``, ``shared_vit`` and the forest networks), so nothing imports back 
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import spatialnet.backbones.forest  # noqa: F401  (registers seed000, pham, unet)
 import spatialnet.backbones.shared_vit  # noqa: F401  (registers "shared_vit")
 import spatialnet.backbones.vit  # noqa: F401  (registers "vit")
@@ -23,3 +26,13 @@ def build_backbone(config: BackboneConfig, source: str = "recipe") -> Backbone:
     factory, options_class = BACKBONES[config.type]
     options = from_dict(options_class, config.options, source, "backbone.options.")
     return factory(config, options)
+
+
+def resolved_options(config: BackboneConfig, source: str = "recipe") -> dict[str, Any]:
+    """``config.options`` with every option of the type written out (defaults included)."""
+    if config.type not in BACKBONES:
+        raise RecipeError(
+            f"{source}: 'backbone.type' is {config.type!r}; expected one of: {', '.join(sorted(BACKBONES))}"
+        )
+    _, options_class = BACKBONES[config.type]
+    return dataclasses.asdict(from_dict(options_class, config.options, source, "backbone.options."))

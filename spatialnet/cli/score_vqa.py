@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from spatialnet.data.rsvqa_files import read_questions_and_answers
+from spatialnet.data.rsvqa.files import read_questions_and_answers
 from spatialnet.files import write_json
 from spatialnet.metrics.vqa import VQAScores, read_vqa_predictions, save_vqa_confusion, score_vqa
 

@@ -10,19 +10,22 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from spatialnet.data.images import load_image
+from spatialnet.processors.image import ImageProcessor
 from spatialnet.progress import progress_bar
 
 
-def preload_images(paths: Sequence[Path], size: int, label: str, progress: bool = True) -> Tensor:
-    """(N, 3, size, size) uint8 tensor of ``paths`` decoded with :func:`load_image`, in threads.
+def preload_images(
+    paths: Sequence[Path], processor: ImageProcessor, label: str, progress: bool = True
+) -> Tensor:
+    """(N, C, S, S) uint8 tensor of ``paths`` read and resized by ``processor``, in threads.
 
     PIL and tifffile release the GIL while decoding, so threads scale on a few cores.
     """
-    images = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
+    size = processor.image_size
+    images = torch.empty((len(paths), processor.channels, size, size), dtype=torch.uint8)
 
     def load(path: Path) -> Tensor:
-        return torch.from_numpy(load_image(path, size, channels=3)).permute(2, 0, 1)
+        return torch.from_numpy(processor.load(path)).permute(2, 0, 1)
 
     workers = max(1, min(8, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:

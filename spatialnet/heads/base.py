@@ -1,7 +1,8 @@
 """The task-head contract and the registry heads are built from.
 
 A head is one class plus a recipe entry: it declares a config dataclass, the batch key
-holding its labels, how it turns backbone features into outputs, and everything the rest of
+holding its labels, what it learns from the training data before the model is built (``fit``:
+a vocabulary), how it turns backbone features into outputs, and everything the rest of
 the system asks of a task: how its predictions are scored (``score``), shown to a person
 (``summarize``, ``headlines``), written beside an evaluation (``write_artifacts``) and mapped
 over a scene (``map_layers``). No other module switches on head types. Heads that need more
@@ -14,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from torch import Tensor, nn
 
@@ -22,6 +23,9 @@ from spatialnet.backbones.output import BackboneOutput
 from spatialnet.config import from_dict
 from spatialnet.errors import RecipeError
 from spatialnet.mapping.layers import Layer
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
 
 Batch = Mapping[str, Any]
 
@@ -50,25 +54,43 @@ class HeadConfig:
     loss_kind: str = "classification"  # classification | regression: the uncertainty-weighting form
 
 
+class TrainingText(Protocol):
+    """The sentences of a training split, by batch key (what a dataset offers the fit stage)."""
+
+    def texts(self, key: str) -> list[str]:
+        """Every sentence under ``key`` (to train a vocabulary on)."""
+        ...
+
+    def reference_sets(self, key: str) -> list[list[str]]:
+        """Every item's reference sentences under ``key`` (a CIDEr reward's corpus)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadFit:
+    """What a head learned from the training data before the model was built (see ``TaskHead.fit``).
+
+    ``tokenizer``: a text head's vocabulary; ``references``: the training references per image a
+    CIDEr reward counts document frequencies on (SCST only).
+    """
+
+    tokenizer: PreTrainedTokenizerFast | None = None
+    references: list[list[str]] | None = None
+
+
 @dataclasses.dataclass
 class HeadContext:
-    """What a head may need to build itself: backbone sizes, and for text heads a vocabulary source.
+    """What a head needs to build itself: backbone sizes and what it fitted on the data.
 
-    ``files`` is the head's folder inside a checkpoint being loaded (its saved tokenizer);
-    ``texts`` returns the training split's sentences under a batch key, to fit a new vocabulary;
-    ``map_channels`` gives the channels of the backbone's per-pixel maps by task family;
-    ``reference_sets`` returns the training split's reference sentences per image under a batch key
-    (the corpus a CIDEr reward counts document frequencies on).
+    ``map_channels`` gives the channels of the backbone's per-pixel maps by task family.
     """
 
     embed_dim: int
     img_size: int
     patch_size: int
     in_chans: int
-    files: Path | None = None
-    texts: Callable[[str], list[str]] | None = None
+    fit: HeadFit = dataclasses.field(default_factory=HeadFit)
     map_channels: dict[str, int] = dataclasses.field(default_factory=dict)
-    reference_sets: Callable[[str], list[list[str]]] | None = None
 
 
 class TaskHead(nn.Module):
@@ -87,6 +109,16 @@ class TaskHead(nn.Module):
         super().__init__()
         self.config = config
         self.context = context
+
+    @classmethod
+    def fit(cls, config: Any, data: TrainingText | None, saved: Path | None) -> HeadFit:
+        """What this head learns from the training split before the model is built (default: nothing).
+
+        ``data`` is the training split of the dataset the head learns from (None when loading);
+        ``saved`` the head's folder in the checkpoint the weights come from (inference, a resumed
+        or fine-tuned run): what was fitted with those weights is read from there instead.
+        """
+        return HeadFit()
 
     @property
     def target_key(self) -> str:
@@ -181,8 +213,8 @@ def register_head(name: str) -> Callable[[H], H]:
     return decorate
 
 
-def build_head(name: str, spec: Mapping[str, Any], context: HeadContext, source: str = "recipe") -> TaskHead:
-    """Build the head described by recipe entry ``heads.<name>``."""
+def head_config(name: str, spec: Mapping[str, Any], source: str = "recipe") -> tuple[type[TaskHead], Any]:
+    """The head class and typed config of recipe entry ``heads.<name>``."""
     head_type = spec.get("type")
     if head_type not in HEAD_REGISTRY:
         raise RecipeError(
@@ -193,4 +225,10 @@ def build_head(name: str, spec: Mapping[str, Any], context: HeadContext, source:
     config = from_dict(cls.config_class, spec, source, f"heads.{name}.")
     if not config.target:
         config.target = name
+    return cls, config
+
+
+def build_head(name: str, spec: Mapping[str, Any], context: HeadContext, source: str = "recipe") -> TaskHead:
+    """Build the head described by recipe entry ``heads.<name>``."""
+    cls, config = head_config(name, spec, source)
     return cls(config, context)

@@ -26,8 +26,18 @@ from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
 from spatialnet.backbones.output import BackboneOutput
 from spatialnet.errors import RecipeError
 from spatialnet.files import write_json
-from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
-from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.heads.base import (
+    LOSS,
+    Batch,
+    HeadConfig,
+    HeadContext,
+    HeadFit,
+    Headline,
+    TaskHead,
+    TrainingText,
+    register_head,
+)
+from spatialnet.heads.vocabulary import fit_tokenizer, fitted_tokenizer, special_id
 from spatialnet.labels import IGNORE_INDEX
 from spatialnet.losses.global_mean import batch_mean
 from spatialnet.metrics.cider_reward import CiderD
@@ -96,9 +106,7 @@ class CaptionHead(TaskHead):
                 f"caption head: hidden_size {config.hidden_size} must be divisible by "
                 f"attention_heads {config.attention_heads}"
             )
-        self.tokenizer = head_tokenizer(
-            "caption", context, config.tokenizer, config.target, config.min_frequency
-        )
+        self.tokenizer = fitted_tokenizer("caption", context)
         vocab = len(self.tokenizer)
         self.pad_id, self.bos_id, self.eos_id, self.unk_id = (
             special_id(self.tokenizer, token, "caption") for token in (PAD, BOS, EOS, UNK)
@@ -137,6 +145,17 @@ class CaptionHead(TaskHead):
         )
         self._reward: CiderD | None = None  # SCST: CIDEr-D over the training references
         self.last_reward = float("nan")  # SCST: mean reward of the last batch's candidates
+
+    @classmethod
+    def fit(cls, config: CaptionConfig, data: TrainingText | None, saved: Path | None) -> HeadFit:
+        """The vocabulary (see :func:`fit_tokenizer`) and, for SCST, the training references."""
+        tokenizer = fit_tokenizer(
+            "caption", data, saved, config.tokenizer, config.target, config.min_frequency
+        )
+        references = None
+        if config.objective == "scst" and data is not None:
+            references = data.reference_sets(config.references_key)
+        return HeadFit(tokenizer, references)
 
     # -- training ------------------------------------------------------------------------------
     def encode_memory(self, features: BackboneOutput) -> Tensor:
@@ -208,11 +227,11 @@ class CaptionHead(TaskHead):
     def reward(self) -> CiderD:
         """The CIDEr-D scorer over the training references (built on first use, from the context)."""
         if self._reward is None:
-            if self.context.reference_sets is None:
+            corpus = self.context.fit.references
+            if corpus is None:
                 raise RecipeError(
                     "caption head: objective 'scst' needs the training references (a captions dataset)"
                 )
-            corpus = self.context.reference_sets(self.config.references_key)
             self._reward = CiderD([[self.normalize(s) for s in refs] for refs in corpus])
         return self._reward
 

@@ -32,11 +32,21 @@ from torch import Tensor, nn
 from transformers import BertConfig, BertModel
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.data.rsvqa_answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count, question_type
+from spatialnet.data.rsvqa.answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count, question_type
 from spatialnet.errors import DataError, RecipeError
 from spatialnet.files import write_json
-from spatialnet.heads.base import LOSS, Batch, HeadConfig, HeadContext, Headline, TaskHead, register_head
-from spatialnet.heads.vocabulary import head_tokenizer, special_id
+from spatialnet.heads.base import (
+    LOSS,
+    Batch,
+    HeadConfig,
+    HeadContext,
+    HeadFit,
+    Headline,
+    TaskHead,
+    TrainingText,
+    register_head,
+)
+from spatialnet.heads.vocabulary import fit_tokenizer, fitted_tokenizer, special_id
 from spatialnet.losses.global_mean import batch_mean
 from spatialnet.losses.regression import masked_mse
 from spatialnet.metrics.scoring import vqa_metrics
@@ -97,9 +107,7 @@ class VQAHead(TaskHead):
         _check(config)
         self.answers = list(config.answers)
         self.answer_index = {answer: i for i, answer in enumerate(self.answers)}
-        self.tokenizer = head_tokenizer(
-            "vqa", context, config.tokenizer, config.question_key, config.min_frequency
-        )
+        self.tokenizer = fitted_tokenizer("vqa", context)
         self.pad_id = special_id(self.tokenizer, PAD, "vqa")
         width = config.hidden_size
         self.encoder = BertModel(
@@ -142,6 +150,13 @@ class VQAHead(TaskHead):
             nn.Linear(width, len(self.answers)),
         )
         self.count_regressor = nn.Linear(fused, 1) if config.count_weight > 0 else None
+
+    @classmethod
+    def fit(cls, config: VQAConfig, data: TrainingText | None, saved: Path | None) -> HeadFit:
+        """The question vocabulary (see :func:`fit_tokenizer`)."""
+        return HeadFit(
+            fit_tokenizer("vqa", data, saved, config.tokenizer, config.question_key, config.min_frequency)
+        )
 
     def can_predict(self, batch: Batch) -> bool:
         """A VQA head answers only when the batch carries questions."""

@@ -25,7 +25,6 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 from spatialnet.checkpoint import WEIGHTS_FILE
-from spatialnet.data.taiga.dataset import TaigaPreprocessing
 from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
 from spatialnet.mapping.grid import MapGrid, Region
@@ -34,6 +33,7 @@ from spatialnet.mapping.quicklook import display_step, save_class_map, save_valu
 from spatialnet.mapping.rasters import RasterSet, class_colours, output_layers
 from spatialnet.mapping.resume import MapProgress, file_digest
 from spatialnet.predictor import Predictor
+from spatialnet.processors import HyperspectralProcessor
 from spatialnet.progress import make_progress
 
 T = TypeVar("T")
@@ -105,7 +105,7 @@ def map_scene(
     started = time.perf_counter()
     if settings.batch_size < 1:
         raise DataError(f"--batch-size {settings.batch_size}: expected at least 1")
-    preprocessing = predictor.forest_preprocessing()
+    processor = predictor.cube_processor()
     cube = predictor.open_cube(image)
     lines, samples, _ = cube.shape
     region = (Region(*settings.region) if settings.region else Region.whole(lines, samples)).checked(
@@ -127,7 +127,7 @@ def map_scene(
     todo = [k for k, finished in enumerate(done) if not finished]
     if stop_after_strips is not None:
         todo = todo[:stop_after_strips]
-    windows = _run(predictor, cube, preprocessing, grid, rasters, state, todo, settings.batch_size, progress)
+    windows = _run(predictor, cube, processor, grid, rasters, state, todo, settings.batch_size, progress)
     seconds = time.perf_counter() - started
     summary = MapSummary(
         out=str(out),
@@ -185,7 +185,7 @@ def _settings(predictor: Predictor, cube: EnviImage, grid: MapGrid, settings: Ma
 def _run(
     predictor: Predictor,
     cube: EnviImage,
-    preprocessing: TaigaPreprocessing,
+    processor: HyperspectralProcessor,
     grid: MapGrid,
     rasters: RasterSet,
     state: MapProgress,
@@ -203,7 +203,7 @@ def _run(
         for k in todo:
             first, end = strips[k]
             arrays = _empty_strip(rasters.layers, end - first, width)
-            for c0, chunk in _prefetch(_chunks(cube, preprocessing, grid, first, end)):
+            for c0, chunk in _prefetch(_chunks(cube, processor, grid, first, end)):
                 count += len(chunk)
                 _fill(arrays, rasters.layers, chunk, predictor, batch_size)
                 bar.update(task, completed=finished + (end - first) * min(c0 + grid.chunk_cols, width))
@@ -226,12 +226,12 @@ def _empty_strip(layers: list[Layer], rows: int, cols: int) -> dict[str, npt.NDA
 
 
 def _chunks(
-    cube: EnviImage, preprocessing: TaigaPreprocessing, grid: MapGrid, first: int, end: int
+    cube: EnviImage, processor: HyperspectralProcessor, grid: MapGrid, first: int, end: int
 ) -> Iterator[tuple[int, _Chunk]]:
     """(first output column, windows) of each column chunk of the strip [first, end) with a valid pixel."""
     half = grid.window // 2
     rows = grid.centre_rows(first, end)
-    bands = np.asarray(preprocessing.bands, dtype=np.intp)
+    bands = np.asarray(processor.bands, dtype=np.intp)
     for c0, c1 in grid.chunks():
         cols = grid.centre_cols(c0, c1)
         inside = grid.inside(rows, cols)
@@ -246,9 +246,7 @@ def _chunks(
         out_rows, out_cols = out_rows[has_data], out_cols[has_data]
         if not len(out_rows):
             continue
-        view = sliding_window_view(
-            preprocessing.normalise_image(raw), (grid.window, grid.window), axis=(0, 1)
-        )
+        view = sliding_window_view(processor.normalise(raw), (grid.window, grid.window), axis=(0, 1))
         tops, lefts = centre_r[has_data] - half, centre_c[has_data] - half
         yield c0, _Chunk(out_rows, out_cols + c0, tops, lefts, view)
 

@@ -26,7 +26,7 @@ from pycocoevalcap.meteor.meteor import Meteor
 from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
-from spatialnet.data.karpathy import read_json, read_records, split_records
+from spatialnet.data.ucm.karpathy import read_json, read_records, split_records
 from spatialnet.errors import DataError, SpatialNetError
 from spatialnet.metrics.ids import check_same_ids, is_int
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spatialnet.data.karpathy import read_json
-from spatialnet.data.rsvqa_answers import LR_ANSWERS, QUESTION_TYPES, THREE_TYPES, normalize_answer
-from spatialnet.data.rsvqa_files import VQAQuestion
+from spatialnet.data.rsvqa.answers import LR_ANSWERS, QUESTION_TYPES, THREE_TYPES, normalize_answer
+from spatialnet.data.rsvqa.files import VQAQuestion
+from spatialnet.data.ucm.karpathy import read_json
 from spatialnet.errors import DataError
 from spatialnet.metrics.figures import save_confusion_matrix
 from spatialnet.metrics.ids import check_same_ids, is_int, listed

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from spatialnet.data.rsvqa_files import VQAQuestion
+from spatialnet.data.rsvqa.files import VQAQuestion
 
 
 def _majority(counter: Counter[str]) -> str:

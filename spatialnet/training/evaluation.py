@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spatialnet.checkpoint import read_data_states
+from spatialnet.checkpoint import read_fitted
 from spatialnet.config import SourceConfig
 from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
@@ -178,9 +178,9 @@ def evaluate_run(
             name: dataclasses.replace(entry, data=dataclasses.replace(entry.data, root=None))
             for name, entry in recipe.datasets.items()
         }
-    states = read_data_states(folder, recipe)
+    fitted = read_fitted(folder, recipe)
     sources = {
-        name: (entry, build_dataset(entry.data, split, train=False, state=states.get(name)))
+        name: (entry, build_dataset(entry.data, split, train=False, fitted=fitted[name]))
         for name, entry in recipe.sources().items()
     }
     device_ = next(model.parameters()).device

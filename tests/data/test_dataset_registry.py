@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from spatialnet.config import DataConfig, from_dict
-from spatialnet.data.registry import DATASETS, INPUTS, build_dataset
+from spatialnet.data.base import Fitted, RecipeDataset
+from spatialnet.data.registry import build_dataset, dataset_input, registered
 from spatialnet.errors import DataError
 from tests.helpers import FOREST_BANDS, tiny_joint_recipe
 
@@ -29,13 +30,13 @@ EXAMPLES: dict[str, tuple[dict, set[str]]] = {
 
 
 def test_every_registered_dataset_has_an_example():
-    assert set(DATASETS) == set(EXAMPLES)
+    assert set(registered()) == set(EXAMPLES)
     assert tiny_joint_recipe("w", "f")["datasets"].keys() <= set(EXAMPLES)
 
 
 def config_for(name: str, tiny_world, forest) -> DataConfig:
     section, _ = EXAMPLES[name]
-    root = forest if INPUTS[name] == "cube" else tiny_world
+    root = forest if dataset_input(name) == "cube" else tiny_world
     return from_dict(DataConfig, {**section, "root": str(root)}, "test", "data.")
 
 
@@ -43,14 +44,15 @@ def config_for(name: str, tiny_world, forest) -> DataConfig:
 def test_dataset_contract(name, tiny_world, forest):
     config = config_for(name, tiny_world, forest)
     train = build_dataset(config, "train", train=True)
-    state = train.fitted_state() if hasattr(train, "fitted_state") else None
-    val = build_dataset(config, "val", train=False, state=state)
+    assert isinstance(train, RecipeDataset)
+    val = build_dataset(config, "val", train=False, fitted=Fitted.of(train))
+    assert val.processor == train.processor  # fitted once, on train
     for dataset in (train, val):
-        assert len(dataset) > 0  # type: ignore[arg-type]
+        assert len(dataset) > 0
         item = dataset[0]
         image = item["image"]
         assert isinstance(image, torch.Tensor) and image.dtype == torch.float32
-        bands = FOREST_BANDS if INPUTS[name] == "cube" else 3
+        bands = FOREST_BANDS if dataset_input(name) == "cube" else 3
         assert tuple(image.shape) == (bands, config.image_size, config.image_size)
         assert torch.isfinite(image).all()
         assert EXAMPLES[name][1] <= set(item), sorted(item)

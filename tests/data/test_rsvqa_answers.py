@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from spatialnet.data.rsvqa_answers import is_relational, normalize_answer, question_type, remap_sides
+from spatialnet.data.rsvqa.answers import is_relational, normalize_answer, question_type, remap_sides
 from spatialnet.data.synthetic.scene_graph import SceneObject, direction
 
 SIZE = 100.0

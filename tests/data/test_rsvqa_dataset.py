@@ -8,11 +8,12 @@ import pytest
 import tifffile
 import torch
 
-from spatialnet.data.rsvqa import RSVQALR
-from spatialnet.data.rsvqa_answers import remap_sides
-from spatialnet.data.rsvqa_files import VQAImage, VQAQuestion, image_file, write_split
+from spatialnet.data.rsvqa.answers import remap_sides
+from spatialnet.data.rsvqa.dataset import RSVQALR
+from spatialnet.data.rsvqa.files import VQAImage, VQAQuestion, image_file, write_split
 from spatialnet.data.transforms import TrainAugment
 from spatialnet.errors import DataError
+from spatialnet.processors import ImageProcessor
 
 QUESTIONS = [
     ("presence", "Is there a road at the left of a water area?", "yes"),
@@ -52,7 +53,7 @@ def rsvqa_root(tmp_path):
 
 
 def test_items_hold_every_question_of_an_image(rsvqa_root):
-    data = RSVQALR(rsvqa_root, "train", image_size=16, progress=False)
+    data = RSVQALR(rsvqa_root, "train", ImageProcessor(16), progress=False)
     assert len(data) == 2 and data.num_questions == 10  # image 2 has no questions: left out
     item = data[1]
     assert item["image"].shape == (3, 16, 16) and item["image"].dtype == torch.float32
@@ -63,7 +64,7 @@ def test_items_hold_every_question_of_an_image(rsvqa_root):
     assert item["question_id"] == [10, 11, 12, 13, 14]
     assert math.isnan(item["count"][0]) and item["count"][1] == 7.0 and item["count"][4] == 0.0
     assert data.texts("question")[:2] == [QUESTIONS[0][1], QUESTIONS[1][1]]
-    assert len(RSVQALR(rsvqa_root / "rsvqa_lr", "val", image_size=16, progress=False)) == 1
+    assert len(RSVQALR(rsvqa_root / "rsvqa_lr", "val", ImageProcessor(16), progress=False)) == 1
 
 
 def test_crops_are_refused_and_missing_files_named(rsvqa_root):
@@ -76,8 +77,8 @@ def test_crops_are_refused_and_missing_files_named(rsvqa_root):
 
 
 def test_augmented_questions_stay_true_for_the_augmented_image(rsvqa_root):
-    plain = RSVQALR(rsvqa_root, "train", image_size=32, progress=False)
-    data = RSVQALR(rsvqa_root, "train", image_size=32, augment=TrainAugment(), progress=False)
+    plain = RSVQALR(rsvqa_root, "train", ImageProcessor(32), progress=False)
+    data = RSVQALR(rsvqa_root, "train", ImageProcessor(32), augment=TrainAugment(), progress=False)
     original = plain.images[0]
     seen = set()
     for epoch in range(24):
@@ -88,9 +89,7 @@ def test_augmented_questions_stay_true_for_the_augmented_image(rsvqa_root):
             image = original.flip(-1) if hflip else original
             image = image.flip(-2) if vflip else image
             image = torch.rot90(image, turns, dims=(-2, -1))
-            normalised = (image.float() / 255 - torch.tensor(data.mean).view(3, 1, 1)) / torch.tensor(
-                data.std
-            ).view(3, 1, 1)
+            normalised = data.processor.normalize(image)
             if torch.allclose(normalised, item["image"]):
                 matches.append((hflip, vflip, turns))
         assert matches, "the augmented image is no flip/turn of the stored one"
@@ -101,7 +100,7 @@ def test_augmented_questions_stay_true_for_the_augmented_image(rsvqa_root):
 
 def test_questions_per_image_samples_per_epoch(rsvqa_root):
     data = RSVQALR(
-        rsvqa_root, "train", image_size=16, augment=TrainAugment(), questions_per_image=2, progress=False
+        rsvqa_root, "train", ImageProcessor(16), augment=TrainAugment(), questions_per_image=2, progress=False
     )
     data.set_epoch(0)
     first = data[1]
@@ -112,5 +111,5 @@ def test_questions_per_image_samples_per_epoch(rsvqa_root):
         data.set_epoch(epoch)
         drawn.update(data[1]["question_id"])
     assert len(drawn) > 2
-    evaluation = RSVQALR(rsvqa_root, "train", image_size=16, questions_per_image=0, progress=False)
+    evaluation = RSVQALR(rsvqa_root, "train", ImageProcessor(16), questions_per_image=0, progress=False)
     assert len(evaluation[1]["question"]) == 5

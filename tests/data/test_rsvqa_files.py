@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from spatialnet.data.rsvqa_answers import COUNT_BINS, LR_ANSWERS
-from spatialnet.data.rsvqa_files import (
+from spatialnet.data.rsvqa.answers import COUNT_BINS, LR_ANSWERS
+from spatialnet.data.rsvqa.files import (
     DATE_ADDED,
     VQAImage,
     VQAQuestion,

@@ -14,8 +14,8 @@ import tifffile
 from PIL import Image
 
 from spatialnet.cli.main import main
-from spatialnet.data.rsvqa_answers import QUESTION_TYPES, bin_count
-from spatialnet.data.rsvqa_files import read_split
+from spatialnet.data.rsvqa.answers import QUESTION_TYPES, bin_count
+from spatialnet.data.rsvqa.files import read_split
 from spatialnet.data.synthetic import SynthSummary, synthesize
 from spatialnet.data.synthetic.questions import (
     NOUNS,

@@ -17,6 +17,7 @@ from spatialnet.data.taiga.split import (
     valid_centre_mask,
 )
 from spatialnet.labels import IGNORE_INDEX
+from spatialnet.processors import processor_from_dict, processor_to_dict
 
 WINDOW = 21
 BLOCK = 5  # small blocks so the tiny world yields enough samples; the 13 px grid is tested too
@@ -150,12 +151,14 @@ def test_val_fraction_and_determinism(world):
     }
 
 
-def test_preprocessing_json_round_trip(preprocessing, tmp_path):
+def test_preprocessing_json_round_trip(preprocessing):
     data = json.loads(json.dumps(preprocessing.to_dict()))
-    assert TaigaPreprocessing.from_dict(data) == preprocessing
-    preprocessing.save(tmp_path / "p.json")
-    assert TaigaPreprocessing.load(tmp_path / "p.json") == preprocessing
-    assert preprocessing.bands == tuple(range(16))  # default 0-109 clipped to the 16 bands
+    processor = json.loads(json.dumps(processor_to_dict(preprocessing.input)))
+    assert set(data) == {"class_maps", "scaling"}  # the input side is the processor's
+    assert TaigaPreprocessing.from_dict(data, processor_from_dict(processor)) == preprocessing
+    legacy = {**data, **preprocessing.input.to_dict()}  # checkpoints before processors.json
+    assert TaigaPreprocessing.from_dict(legacy) == preprocessing
+    assert preprocessing.input.bands == tuple(range(16))  # default 0-109 clipped to the 16 bands
     assert set(preprocessing.num_classes) == set(CATEGORICAL_NAMES)
 
 
@@ -189,7 +192,8 @@ def test_centre_items(world, preprocessing):
             half = WINDOW // 2
             raw_window = world["cube"][r - half : r + half + 1, c - half : c + half + 1, :]
             x = raw_window / 10000.0
-            expected_image = (x - np.asarray(preprocessing.band_mean)) / np.asarray(preprocessing.band_std)
+            stats = preprocessing.input
+            expected_image = (x - np.asarray(stats.band_mean)) / np.asarray(stats.band_std)
             assert np.allclose(item["image"].numpy(), expected_image.transpose(2, 0, 1), atol=1e-4)
 
 

@@ -10,10 +10,11 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from spatialnet.config import AugmentConfig, DataConfig
-from spatialnet.data.registry import DATASETS, build_dataset
+from spatialnet.data.registry import build_dataset, registered
 from spatialnet.data.transforms import TrainAugment
-from spatialnet.data.ucm import UCM_CLASSES, UCMCaptions, label_from_filename
+from spatialnet.data.ucm.dataset import UCM_CLASSES, UCMCaptions, label_from_filename
 from spatialnet.errors import DataError
+from spatialnet.processors import ImageProcessor
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ucm_captions"
 
@@ -48,7 +49,7 @@ def _write_world(root: Path, records: list[tuple[str, str, int]] = RECORDS, seed
 
 
 def _ucm(root: Path, split: str = "train", **kwargs: Any) -> UCMCaptions:
-    return UCMCaptions(root, split=split, image_size=16, progress=False, **kwargs)
+    return UCMCaptions(root, split=split, processor=ImageProcessor(16), progress=False, **kwargs)
 
 
 def test_reads_split_with_filename_labels(tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ def test_reads_split_with_filename_labels(tmp_path: Path) -> None:
 
 def test_image_is_normalised_stored_pixels(tmp_path: Path) -> None:
     _write_world(tmp_path)
-    data = _ucm(tmp_path, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    data = _ucm(tmp_path)  # ImageProcessor defaults: mean 0.5, std 0.25
     expected = (data.images[2].float() / 255 - 0.5) / 0.25
     torch.testing.assert_close(data[2]["image"], expected)
 
@@ -177,7 +178,7 @@ def test_plot_returns_figure(tmp_path: Path) -> None:
 
 def test_registry_builds_ucm(tmp_path: Path) -> None:
     _write_world(tmp_path)
-    assert "ucm_landuse" in DATASETS
+    assert "ucm_landuse" in registered()
     config = DataConfig(root=str(tmp_path), image_size=16, augment=AugmentConfig(rot90=True))
     train = build_dataset(config, "train", train=True)
     assert isinstance(train, UCMCaptions) and isinstance(train.augment, TrainAugment)
@@ -192,7 +193,7 @@ def test_registry_builds_ucm(tmp_path: Path) -> None:
 def test_real_val_split() -> None:
     if not (REAL / "dataset.json").is_file():
         pytest.skip("../shared/data/ucm_captions absent: real-data test needs it")
-    data = UCMCaptions(REAL, split="val", image_size=32, progress=False)
+    data = UCMCaptions(REAL, split="val", processor=ImageProcessor(32), progress=False)
     assert len(data) == 210 and data.label_source == "filename"
     # The official val split is not stratified: 10 per class except airplane, harbor and
     # intersection (9 each) and denseresidential (13).

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from spatialnet.config import BackboneConfig, Recipe
+from spatialnet.heads.fitting import Sentences, fit_heads
 from spatialnet.model import SpatialNet
 
 BACKBONE = BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2)
@@ -19,7 +20,7 @@ def build(captions: list[str] = CAPTIONS, **head: object) -> SpatialNet:
     spec = {"type": "caption", "hidden_size": 32, "layers": 2, "attention_heads": 2, "max_length": 12}
     recipe = Recipe(backbone=BACKBONE, heads={"captions": {**spec, **head}})
     torch.manual_seed(0)
-    return SpatialNet.from_recipe(recipe, texts=lambda key: captions)
+    return SpatialNet.from_recipe(recipe, fits=fit_heads(recipe, {"captions": Sentences(captions)}))
 
 
 def test_loss_is_next_word_cross_entropy_over_real_tokens():

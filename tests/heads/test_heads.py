@@ -7,6 +7,7 @@ from safetensors.torch import load_model, save_model
 from spatialnet.config import BackboneConfig, Recipe
 from spatialnet.errors import RecipeError
 from spatialnet.heads import HEAD_REGISTRY, TaskHead
+from spatialnet.heads.fitting import Sentences, fit_heads
 from spatialnet.model import SpatialNet
 
 BACKBONE = BackboneConfig(preset="tiny", img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2)
@@ -21,9 +22,7 @@ CAPTIONS = [
 QUESTIONS = [["Is there a farmland?", "How many cars are there?"], ["Is it a rural or an urban area"], []]
 
 
-def training_texts(key: str) -> list[str]:
-    """Sentences text heads fit their vocabulary on (18 distinct words + 4 special tokens)."""
-    return CAPTIONS
+TRAINING_TEXTS = Sentences(CAPTIONS)  # text heads fit their vocabulary on it: 18 words + 4 special tokens
 
 
 # Every registered head needs an example here: (recipe entry, batch targets, expected output shape).
@@ -79,7 +78,7 @@ def test_head_contract(head_type, tmp_path):
     spec, make_target, shape = EXAMPLES[head_type]
     torch.manual_seed(0)
     recipe = Recipe(backbone=BACKBONE, heads={"task": {"type": head_type, **spec}})
-    model = SpatialNet.from_recipe(recipe, texts=training_texts)
+    model = SpatialNet.from_recipe(recipe, fits=fit_heads(recipe, {"task": TRAINING_TEXTS}))
     batch = {"image": torch.randn(B, 3, 32, 32), "task": make_target(), **EXTRA_INPUTS.get(head_type, dict)()}
 
     out = model(batch)

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from spatialnet.config import BackboneConfig, Recipe
-from spatialnet.data.rsvqa_answers import COUNT_BINS
+from spatialnet.data.rsvqa.answers import COUNT_BINS
 from spatialnet.errors import DataError, RecipeError
+from spatialnet.heads.fitting import Sentences, fit_heads
 from spatialnet.model import SpatialNet
 
 BACKBONE = BackboneConfig(preset="tiny", img_size=16, patch_size=8, embed_dim=32, depth=1, num_heads=2)
@@ -18,7 +19,7 @@ def _model(**head):
     spec = {"type": "vqa", "target": "answer", "hidden_size": 32, "layers": 1, "attention_heads": 2}
     spec.update(fusion_layers=1, dropout=0.0, **head)
     recipe = Recipe(backbone=BACKBONE, heads={"vqa": spec})
-    return SpatialNet.from_recipe(recipe, texts=lambda key: QUESTIONS)
+    return SpatialNet.from_recipe(recipe, fits=fit_heads(recipe, {"vqa": Sentences(QUESTIONS)}))
 
 
 def _batch():

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from spatialnet.cli.main import main
-from spatialnet.data.rsvqa_answers import LR_ANSWERS
-from spatialnet.data.rsvqa_files import (
+from spatialnet.data.rsvqa.answers import LR_ANSWERS
+from spatialnet.data.rsvqa.files import (
     VQAImage,
     VQAQuestion,
     image_file,

@@ -1,6 +1,6 @@
 """Question-only baselines: majority per type and the same-text prior, on hand-checked cases."""
 
-from spatialnet.data.rsvqa_files import VQAQuestion
+from spatialnet.data.rsvqa.files import VQAQuestion
 from spatialnet.metrics.vqa_baselines import blind_answers, majority_answers, type_majority
 
 

@@ -36,7 +36,10 @@ def test_every_task_trains_on_its_own_dataset_and_is_validated(joint_run):
     ]
     assert metrics["select_metric"] == "joint" and metrics["best_value"] == pytest.approx(max(scores))
     states = json.loads((joint_run / "best" / "data_state.json").read_text())
-    assert set(states) == {"taiga"}  # only the forest fits preprocessing on its training split
+    assert set(states) == {"taiga"}  # only the forest fits a target state on its training split
+    processors = json.loads((joint_run / "best" / "processors.json").read_text())
+    kinds = {name: processor["kind"] for name, processor in processors.items()}
+    assert kinds == {"ucm_captions": "image", "rsvqa_lr": "image", "taiga": "hyperspectral"}
 
 
 def test_one_checkpoint_answers_every_task(joint_run, tiny_world, forest, capsys):

@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader
 
 from spatialnet.errors import RecipeError
 from spatialnet.training.mixing import PASS_STRIDE, MixedBatches, batch_counts, mixing_shares
-from spatialnet.training.sampler import EpochSampler
+from spatialnet.training.sampler import epoch_sampler
 
 
 def test_proportional_and_temperature_shares():
@@ -27,7 +27,7 @@ def test_counts_are_exact_by_largest_remainder():
 
 
 def loader(size: int, batch: int) -> DataLoader:
-    return DataLoader(list(range(size)), batch_size=batch, sampler=EpochSampler(size, seed=1))
+    return DataLoader(list(range(size)), batch_size=batch, sampler=epoch_sampler(size, seed=1))
 
 
 def test_order_is_seeded_per_epoch_and_loaders_restart_with_new_passes():
@@ -41,7 +41,7 @@ def test_order_is_seeded_per_epoch_and_loaders_restart_with_new_passes():
     # 5 batches from a 2-batch loader: passes 0, 1, 2 with their own seeded shuffles
     passes = []
     for k in range(3):
-        sampler = EpochSampler(4, seed=1)
+        sampler = epoch_sampler(4, seed=1)
         sampler.set_epoch(0 + PASS_STRIDE * k)
         passes.append([[i for i in sampler][j : j + 2] for j in (0, 2)])
     assert small == [b for p in passes for b in p][:5]

@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from spatialnet import checkpoint as ckpt
 from spatialnet.config import load_recipe
-from spatialnet.training.sampler import EpochSampler
+from spatialnet.training.sampler import epoch_sampler
 from spatialnet.training.trainer import Trainer
 from tests.helpers import ENV, free_port
 
@@ -137,11 +137,11 @@ def test_two_gloo_processes_match_one_process_on_the_same_global_batch(tiny_reci
 
 
 def test_sampler_shards_the_same_global_batches():
-    single = list(EpochSampler(10, seed=3))
-    ranks = [list(EpochSampler(10, seed=3, rank=r, world_size=2)) for r in range(2)]
+    single = list(epoch_sampler(10, seed=3))
+    ranks = [list(epoch_sampler(10, seed=3, rank=r, world_size=2)) for r in range(2)]
     assert sorted(single) == list(range(10))
     assert ranks[0] == single[0::2] and ranks[1] == single[1::2]
-    sampler = EpochSampler(10, seed=3)
+    sampler = epoch_sampler(10, seed=3)
     sampler.set_epoch(1)
     assert list(sampler) != single
 

@@ -29,7 +29,7 @@ from functools import cache
 
 import numpy as np
 
-from spatialnet.data.rsvqa_answers import bin_count
+from spatialnet.data.rsvqa.answers import bin_count
 from spatialnet.data.synthetic.scene_graph import Scene, SceneObject, direction, next_to
 
 RURAL_URBAN_QUESTION = "Is it a rural or an urban area"  # no question mark, as in the real files

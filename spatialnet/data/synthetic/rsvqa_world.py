@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from spatialnet.data.rsvqa_answers import QUESTION_TYPES
+from spatialnet.data.rsvqa.answers import QUESTION_TYPES
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.questions import Question, generate_questions, question_quotas
 from spatialnet.data.synthetic.scene_graph import Scene
-from spatialnet.data.ucm import UCM_CLASSES
+from spatialnet.data.ucm.dataset import UCM_CLASSES
 
 RSVQA_DIR = "rsvqa_lr"
 IMAGES_DIR = "Images_LR"

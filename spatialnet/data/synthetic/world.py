@@ -27,7 +27,7 @@ from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.render import render
 from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE, RsvqaSummary, RsvqaWriter
 from spatialnet.data.synthetic.scene_graph import Scene
-from spatialnet.data.ucm import UCM_CLASSES
+from spatialnet.data.ucm.dataset import UCM_CLASSES
 from spatialnet.progress import progress_bar
 
 JPEG_QUALITY = 95  # as the re-encoded real UCM images

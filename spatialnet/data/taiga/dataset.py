@@ -12,10 +12,11 @@ training side only and passed to val/test datasets:
 
 - class maps: classes under 5 % of the *training stands'* labelled pixels are removed;
 - continuous targets: value / p98 of the training stands' pixels, clipped to [0, 1];
-- input: int16 / reflectance scale (header, default 10000), then per band either standardised
-  (``(x - mean) / std``) or min-max scaled (``(x - min) / (max - min)``) with statistics of the
-  *centre pixels of the train split* (up to ``max_stat_pixels`` of them, a seeded subsample), a
-  cheap and unbiased stand-in for all train-window pixels.
+- input (a :class:`~spatialnet.processors.HyperspectralProcessor`): int16 / reflectance scale
+  (header, default 10000), then per band either standardised (``(x - mean) / std``) or min-max
+  scaled (``(x - min) / (max - min)``) with statistics of the *centre pixels of the train split*
+  (up to ``max_stat_pixels`` of them, a seeded subsample), a cheap and unbiased stand-in for all
+  train-window pixels.
 
 Targets: ``dense=False`` gives the centre pixel's labels; ``dense=True`` gives (P, P) maps where a
 pixel is labelled only if its stand belongs to this split's stand set (training stands for
@@ -26,18 +27,17 @@ Elsewhere categorical maps hold ``IGNORE_INDEX`` (-100) and regression maps NaN.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch.utils.data import Dataset
 
+from spatialnet.data.base import RecipeDataset
 from spatialnet.data.taiga.envi import EnviImage, open_envi
 from spatialnet.data.taiga.labels import (
     CATEGORICAL,
@@ -66,94 +66,51 @@ from spatialnet.data.taiga.split import (
 from spatialnet.data.transforms import item_seed
 from spatialnet.errors import DataError
 from spatialnet.labels import IGNORE_INDEX
+from spatialnet.processors.hyperspectral import REFLECTANCE_SCALE, HyperspectralProcessor, InputNorm
 
 DEFAULT_BANDS = tuple(range(110))  # the baseline drops the noisy bands 110-127
-INPUT_NORMS = ("standardise", "minmax")
-REFLECTANCE_SCALE = 10000.0
 MAX_STAT_PIXELS = 20000
-InputNorm = Literal["standardise", "minmax"]
 
 
 @dataclass(frozen=True)
 class TaigaPreprocessing:
-    """Everything fitted on the training side: class maps, p98 scaling, band subset and band stats."""
+    """Everything fitted on the training side: the targets' class maps and scales, the input's processor.
+
+    The input side is a :class:`HyperspectralProcessor` (band subset and statistics). Checkpoints
+    store the target side as the dataset's state (``data_state.json``) and the input side with
+    every run's processors (``processors.json``).
+    """
 
     class_maps: dict[str, ClassMap]
     scaling: ContinuousScaling
-    bands: tuple[int, ...]
-    band_mean: tuple[float, ...]
-    band_std: tuple[float, ...]
-    band_min: tuple[float, ...]
-    band_max: tuple[float, ...]
-    input_norm: InputNorm = "standardise"
-    reflectance_scale: float = REFLECTANCE_SCALE
-
-    def __post_init__(self) -> None:
-        if self.input_norm not in INPUT_NORMS:
-            raise ValueError(f"input_norm {self.input_norm!r}, expected one of {INPUT_NORMS}")
-        n = len(self.bands)
-        for name in ("band_mean", "band_std", "band_min", "band_max"):
-            if len(getattr(self, name)) != n:
-                raise ValueError(f"{name} has {len(getattr(self, name))} values for {n} bands")
+    input: HyperspectralProcessor
 
     @property
     def num_classes(self) -> dict[str, int]:
         """Classes per categorical head."""
         return {name: m.num_classes for name, m in self.class_maps.items()}
 
-    def normalise_image(self, window: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-        """A raw (..., bands) int16 window to scaled float32 reflectance, per-band normalised."""
-        if self.input_norm == "standardise":
-            shift, div = np.asarray(self.band_mean), np.asarray(self.band_std)
-        else:
-            shift, div = np.asarray(self.band_min), np.asarray(self.band_max) - np.asarray(self.band_min)
-        div = np.where(div > 0, div, 1.0)
-        x = np.array(window, dtype=np.float32)  # one copy, then in place: whole-scene blocks are large
-        x /= np.float32(self.reflectance_scale)
-        x -= shift.astype(np.float32)
-        x /= div.astype(np.float32)
-        return x
-
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
+        """The target side, JSON-serialisable (the input side is the processor's own)."""
         return {
             "class_maps": {k: m.to_dict() for k, m in self.class_maps.items()},
             "scaling": self.scaling.to_dict(),
-            "bands": list(self.bands),
-            "band_mean": list(self.band_mean),
-            "band_std": list(self.band_std),
-            "band_min": list(self.band_min),
-            "band_max": list(self.band_max),
-            "input_norm": self.input_norm,
-            "reflectance_scale": self.reflectance_scale,
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TaigaPreprocessing:
-        """Inverse of :meth:`to_dict`."""
-        floats = {
-            k: tuple(float(v) for v in data[k]) for k in ("band_mean", "band_std", "band_min", "band_max")
-        }
-        norm = str(data.get("input_norm", "standardise"))
-        if norm not in INPUT_NORMS:
-            raise DataError(f"TAIGA preprocessing: input_norm {norm!r}, expected one of {INPUT_NORMS}")
+    def from_dict(
+        cls, data: Mapping[str, Any], processor: HyperspectralProcessor | None = None
+    ) -> TaigaPreprocessing:
+        """Inverse of :meth:`to_dict`, with the input ``processor``.
+
+        Checkpoints from before processors were saved apart held its fields in ``data`` too: they
+        are read from there when ``processor`` is not given.
+        """
         return cls(
             class_maps={str(k): ClassMap.from_dict(v) for k, v in data["class_maps"].items()},
             scaling=ContinuousScaling.from_dict(data["scaling"]),
-            bands=tuple(int(b) for b in data["bands"]),
-            input_norm="minmax" if norm == "minmax" else "standardise",
-            reflectance_scale=float(data.get("reflectance_scale", REFLECTANCE_SCALE)),
-            **floats,
+            input=processor if processor is not None else HyperspectralProcessor.from_dict(data),
         )
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> TaigaPreprocessing:
-        """Read from JSON."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def _open(root: str | os.PathLike[str]) -> tuple[Path, EnviImage, EnviImage]:
@@ -196,23 +153,14 @@ def fit_preprocessing(
         centres = centres[pick]
     view = cube.memmap()
     index = np.asarray(subset, dtype=np.intp)
-    spectra = np.stack([np.asarray(view[r, c])[index] for r, c in centres.tolist()]).astype(np.float64)
-    scale = float(cube.scale or REFLECTANCE_SCALE)
-    spectra /= scale
-    return TaigaPreprocessing(
-        class_maps=class_maps,
-        scaling=scaling,
-        bands=subset,
-        band_mean=tuple(spectra.mean(axis=0).tolist()),
-        band_std=tuple(spectra.std(axis=0).tolist()),
-        band_min=tuple(spectra.min(axis=0).tolist()),
-        band_max=tuple(spectra.max(axis=0).tolist()),
-        input_norm=input_norm,
-        reflectance_scale=scale,
+    spectra = np.stack([np.asarray(view[r, c])[index] for r, c in centres.tolist()])
+    processor = HyperspectralProcessor.fit(
+        spectra, subset, input_norm, float(cube.scale or REFLECTANCE_SCALE)
     )
+    return TaigaPreprocessing(class_maps=class_maps, scaling=scaling, input=processor)
 
 
-class TaigaWindows(Dataset[dict[str, Any]]):
+class TaigaWindows(RecipeDataset):
     """P x P windows of the TAIGA mosaic around the centres of one split, with their targets.
 
     Args:
@@ -234,6 +182,8 @@ class TaigaWindows(Dataset[dict[str, Any]]):
     :data:`CONTINUOUS_NAMES` (scalar or (P, P), p98-normalised, NaN where missing); ``stand_id``
     int64 (the centre's); ``centre`` int64 (2,) = (row, col).
     """
+
+    processor: HyperspectralProcessor
 
     def __init__(
         self,
@@ -264,7 +214,8 @@ class TaigaWindows(Dataset[dict[str, Any]]):
         if preprocessing is None:
             preprocessing = fit_preprocessing(self.root, self.splits.train, bands, input_norm)
         self.preprocessing = preprocessing
-        self.bands = preprocessing.bands
+        self.processor = preprocessing.input
+        self.bands = self.processor.bands
         _band_subset(self.bands, self.cube)  # checks the subset fits this cube
         sets = stand_sets(self.root)
         self.stands = sets.holdout if split == "test" else sets.training
@@ -308,7 +259,7 @@ class TaigaWindows(Dataset[dict[str, Any]]):
         index %= len(self)
         row, col = (int(v) for v in self.centres[index])
         half = self.window // 2
-        image = self.preprocessing.normalise_image(
+        image = self.processor.normalise(
             self.cube.read_window(row - half, col - half, self.window, self.bands)
         )  # (P, P, bands)
         if self.dense:
@@ -341,7 +292,7 @@ class TaigaWindows(Dataset[dict[str, Any]]):
         return item
 
     def fitted_state(self) -> dict[str, Any]:
-        """The training-side preprocessing, stored with checkpoints (see :class:`TaigaPreprocessing`)."""
+        """The target side of the training preprocessing, stored with checkpoints."""
         return self.preprocessing.to_dict()
 
     def centre_targets(self) -> dict[str, npt.NDArray[Any]]:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from matplotlib.figure import Figure
 from torch import Tensor
-from torch.utils.data import Dataset
 
-from spatialnet.data.karpathy import CaptionRecord, read_records, split_records
+from spatialnet.data.base import RecipeDataset
 from spatialnet.data.preload import preload_images
-from spatialnet.data.transforms import TrainAugment, item_seed, normalize
+from spatialnet.data.transforms import TrainAugment, item_seed
+from spatialnet.data.ucm.karpathy import CaptionRecord, read_records, split_records
 from spatialnet.errors import DataError
+from spatialnet.processors.image import ImageProcessor
 
 UCM_CLASSES: tuple[str, ...] = (
     "agricultural",
@@ -58,7 +58,7 @@ _WHERE_TO_GET = (
 _MAX_LISTED = 5
 
 
-class UCMCaptions(Dataset[dict[str, Any]]):
+class UCMCaptions(RecipeDataset):
     """UCM-captions: 21-class land-use labels and, with ``with_captions``, captions to learn and score.
 
     **What.** 2,100 aerial orthoimages (USGS, 1 ft/px, nominally 256×256, 44 of them 242–257 px)
@@ -80,7 +80,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
     ``scenes.jsonl`` row with the same file name (synthetic worlds, whose numbering need not
     follow the rule). ``"auto"``: scenes when ``scenes.jsonl`` exists, else the filename rule.
 
-    **Samples.** The split is decoded once, resized to ``image_size`` and kept as one uint8
+    **Samples.** The split is decoded once, resized by its ``processor`` and kept as one uint8
     (N, 3, S, S) tensor — decoding JPEGs every epoch would dominate CPU training. Each item is
     ``{"image": float32 (3, S, S) normalised, after augmentation; "landuse": int64 scalar;
     "image_id": int64 scalar (the record's imgid)}``; with ``with_captions`` also
@@ -92,13 +92,13 @@ class UCMCaptions(Dataset[dict[str, Any]]):
     sampling order. The trainer calls :meth:`set_epoch` with a new seed each epoch (default 0).
     """
 
+    processor: ImageProcessor
+
     def __init__(
         self,
         root: str | Path,
         split: str = "train",
-        image_size: int = 256,
-        mean: Sequence[float] = (0.5, 0.5, 0.5),
-        std: Sequence[float] = (0.25, 0.25, 0.25),
+        processor: ImageProcessor | None = None,
         augment: TrainAugment | None = None,
         label_source: LabelSource = "auto",
         progress: bool = True,
@@ -106,13 +106,9 @@ class UCMCaptions(Dataset[dict[str, Any]]):
     ) -> None:
         if label_source not in ("auto", "filename", "scenes"):
             raise DataError(f"label_source must be 'auto', 'filename' or 'scenes', got {label_source!r}")
-        if image_size <= 0:
-            raise DataError(f"image_size must be positive, got {image_size}")
         self.root = resolve_root(root)
         self.split = split
-        self.image_size = image_size
-        self.mean = tuple(float(m) for m in mean)
-        self.std = tuple(float(s) for s in std)
+        self.processor = processor or ImageProcessor()
         self.augment = augment
         self.with_captions = with_captions
         self.classes = UCM_CLASSES
@@ -167,7 +163,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
             self._generator.manual_seed(item_seed(self._epoch_seed, index))
             image = self.augment(image, self._generator)
         item: dict[str, Any] = {
-            "image": normalize(image, self.mean, self.std),
+            "image": self.processor.normalize(image),
             "landuse": torch.tensor(self.labels[index], dtype=torch.int64),
             "image_id": torch.tensor(self.image_ids[index], dtype=torch.int64),
         }
@@ -214,7 +210,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
     def __repr__(self) -> str:
         return (
             f"UCMCaptions(root={str(self.root)!r}, split={self.split!r}, n={len(self)}, "
-            f"image_size={self.image_size}, labels={self.label_source!r}, augment={self.augment!r})"
+            f"image_size={self.processor.image_size}, labels={self.label_source!r}, augment={self.augment!r})"
         )
 
     # -- reading -----------------------------------------------------------------------------
@@ -301,7 +297,7 @@ class UCMCaptions(Dataset[dict[str, Any]]):
     def _preload(self, progress: bool) -> Tensor:
         """Decode and resize the whole split once."""
         paths = [self.image_dir / name for name in self.filenames]
-        return preload_images(paths, self.image_size, f"UCM {self.split}", progress)
+        return preload_images(paths, self.processor, f"UCM {self.split}", progress)
 
 
 def resolve_root(root: str | Path) -> Path:

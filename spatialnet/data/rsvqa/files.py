@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from spatialnet.data.karpathy import read_json
-from spatialnet.data.rsvqa_answers import COUNT_BINS, LR_ANSWERS, QUESTION_TYPES, bin_count, normalize_answer
+from spatialnet.data.rsvqa.answers import COUNT_BINS, LR_ANSWERS, QUESTION_TYPES, bin_count, normalize_answer
+from spatialnet.data.ucm.karpathy import read_json
 from spatialnet.errors import DataError
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")

@@ -1,7 +1,7 @@
 """RSVQA-LR as a torch dataset: one item per image, carrying every question asked about it.
 
 Lobry, S., Marcos, D., Murray, J., Tuia, D. "RSVQA: Visual Question Answering for Remote Sensing
-Data." IEEE TGRS 2020. Files are read by :mod:`spatialnet.data.rsvqa_files`.
+Data." IEEE TGRS 2020. Files are read by :mod:`spatialnet.data.rsvqa.files`.
 
 An image carries ~100 questions in the real dataset (~20 in the synthetic world); running the
 backbone once per image and answering all its questions from the same features is 20–100×
@@ -11,21 +11,21 @@ cheaper than one backbone pass per question, which is what makes CPU training po
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 
+from spatialnet.data.base import RecipeDataset
 from spatialnet.data.preload import preload_images
-from spatialnet.data.rsvqa_answers import remap_sides
-from spatialnet.data.rsvqa_files import FOLDER_NAME, VQAQuestion, read_split
-from spatialnet.data.transforms import TrainAugment, item_seed, normalize
+from spatialnet.data.rsvqa.answers import remap_sides
+from spatialnet.data.rsvqa.files import FOLDER_NAME, VQAQuestion, read_split
+from spatialnet.data.transforms import TrainAugment, item_seed
 from spatialnet.errors import DataError
+from spatialnet.processors.image import ImageProcessor
 
 
-class RSVQALR(Dataset[dict[str, Any]]):
+class RSVQALR(RecipeDataset):
     """RSVQA-LR images with their questions, answers (official 9 classes) and question types.
 
     **Layout.** ``root`` is the ``rsvqa_lr`` folder or a folder containing it (a synthetic world)::
@@ -44,13 +44,13 @@ class RSVQALR(Dataset[dict[str, Any]]):
     image each epoch (all when fewer).
     """
 
+    processor: ImageProcessor
+
     def __init__(
         self,
         root: str | Path,
         split: str = "train",
-        image_size: int = 256,
-        mean: Sequence[float] = (0.5, 0.5, 0.5),
-        std: Sequence[float] = (0.25, 0.25, 0.25),
+        processor: ImageProcessor | None = None,
         augment: TrainAugment | None = None,
         questions_per_image: int = 0,
         progress: bool = True,
@@ -64,9 +64,7 @@ class RSVQALR(Dataset[dict[str, Any]]):
             raise DataError(f"data.questions_per_image must be >= 0, got {questions_per_image}")
         self.root = resolve_root(root)
         self.split = split
-        self.image_size = image_size
-        self.mean = tuple(float(m) for m in mean)
-        self.std = tuple(float(s) for s in std)
+        self.processor = processor or ImageProcessor()
         self.augment = augment
         self.questions_per_image = questions_per_image
         self._generator = torch.Generator()
@@ -82,7 +80,7 @@ class RSVQALR(Dataset[dict[str, Any]]):
         self.image_ids = [image.id for image in images]
         self.questions = [by_image[image.id] for image in images]
         self.images = preload_images(
-            [image.path for image in images], image_size, f"RSVQA-LR {split}", progress
+            [image.path for image in images], self.processor, f"RSVQA-LR {split}", progress
         )
 
     def __len__(self) -> int:
@@ -111,7 +109,7 @@ class RSVQALR(Dataset[dict[str, Any]]):
                 questions = [questions[i] for i in chosen]
                 texts = [texts[i] for i in chosen]
         return {
-            "image": normalize(image, self.mean, self.std),
+            "image": self.processor.normalize(image),
             "image_id": torch.tensor(self.image_ids[index], dtype=torch.int64),
             "question": texts,
             "answer": [q.answer for q in questions],
@@ -146,7 +144,8 @@ class RSVQALR(Dataset[dict[str, Any]]):
     def __repr__(self) -> str:
         return (
             f"RSVQALR(root={str(self.root)!r}, split={self.split!r}, images={len(self)}, "
-            f"questions={self.num_questions}, image_size={self.image_size}, augment={self.augment!r})"
+            f"questions={self.num_questions}, image_size={self.processor.image_size}, "
+            f"augment={self.augment!r})"
         )
 
 

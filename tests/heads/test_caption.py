@@ -1,5 +1,7 @@
 """Caption head: teacher-forced loss against its formula, and generation that learns captions."""
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -114,7 +116,7 @@ def test_self_critical_training_raises_the_reward_of_its_captions(candidates, ba
         candidates,
         baseline,
     )
-    head.context.reference_sets = lambda key: REFERENCES
+    head.context.fit = dataclasses.replace(head.context.fit, references=REFERENCES)
     batch = {"image": images, "captions": SHORT, "references": REFERENCES}
     before = candidate_reward(model, batch)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -132,7 +134,7 @@ def test_self_critical_loss_is_the_advantage_weighted_log_likelihood():
 
     model = build(SHORT, objective="scst", scst_samples=2)
     head = model.head("captions")
-    head.context.reference_sets = lambda key: REFERENCES
+    head.context.fit = dataclasses.replace(head.context.fit, references=REFERENCES)
     captions = [SHORT[0], "cars", "dense farmland", SHORT[1]]  # two candidates for each of two images
     log_probs = torch.tensor([[-1.0, -2.0, 0.0], [-0.5, 0.0, 0.0], [-1.0, -1.0, 0.0], [-3.0, -1.0, -1.0]])
     mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
@@ -149,7 +151,7 @@ def test_greedy_baseline_is_the_greedy_captions_reward():
 
     model = build(SHORT, objective="scst", scst_samples=2, scst_baseline="greedy")
     head = model.head("captions")
-    head.context.reference_sets = lambda key: REFERENCES
+    head.context.fit = dataclasses.replace(head.context.fit, references=REFERENCES)
     captions, greedy = ["cars parked", SHORT[1]], ["cars"]
     log_probs, mask = torch.tensor([[-1.0, -1.0], [-2.0, -1.0]]), torch.ones(2, 2)
     loss = head.loss(Candidates(captions, log_probs, mask, greedy), {"references": REFERENCES[1:2]})

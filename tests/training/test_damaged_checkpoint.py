@@ -43,7 +43,10 @@ def image(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-@pytest.mark.parametrize("name", ["model.safetensors", "config.json", "captions/tokenizer.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["model.safetensors", "config.json", "captions/tokenizer.json", "processors.json", "data_state.json"],
+)
 def test_predict_names_the_damaged_file(checkpoint, image, name, damage, capsys):
     DAMAGES[damage](checkpoint / name)
     assert main(["predict", str(checkpoint), "--image", str(image)]) == 2

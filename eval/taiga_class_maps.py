@@ -21,8 +21,9 @@ from matplotlib.patches import Patch
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.taiga import CATEGORICAL_NAMES
 from spatialnet.data.taiga.envi import open_envi
-from spatialnet.mapping.rasters import class_colours
-from spatialnet.mapping.scene import MapSettings, map_scene
+from spatialnet.mapping.quicklook import class_colours
+from spatialnet.mapping.scene import map_scene
+from spatialnet.mapping.settings import MapSettings
 from spatialnet.predictor import Predictor
 
 NO_LABEL_RGB = (0.85, 0.85, 0.85)

@@ -40,7 +40,8 @@ from spatialnet.data.taiga.envi import open_envi
 from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
 from spatialnet.heads.pixel import PixelClassificationConfig
 from spatialnet.mapping.resume import DONE_FILE
-from spatialnet.mapping.scene import MapSettings, map_scene
+from spatialnet.mapping.scene import map_scene
+from spatialnet.mapping.settings import MapSettings
 from spatialnet.predictor import Predictor
 
 GIB = 1 << 30

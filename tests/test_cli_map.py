@@ -15,7 +15,8 @@ from spatialnet.data.synthetic.forest import CUBE_NAME
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
 from spatialnet.data.taiga.envi import open_envi, write_envi
 from spatialnet.mapping.resume import DONE_FILE
-from spatialnet.mapping.scene import MapSettings, map_scene
+from spatialnet.mapping.scene import map_scene
+from spatialnet.mapping.settings import MapSettings
 from spatialnet.predictor import Predictor
 
 STRIDE = 2

@@ -23,7 +23,8 @@ from spatialnet.checkpoint import read_metrics
 from spatialnet.errors import SpatialNetError
 from spatialnet.heads.caption import CaptionConfig
 from spatialnet.heads.headlines import formatted, headline_values
-from spatialnet.mapping.scene import MapSettings, map_scene
+from spatialnet.mapping.scene import map_scene
+from spatialnet.mapping.settings import MapSettings
 from spatialnet.predictor import Predictor, checked_question
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # an image; refused before decoding: no aerial tile needs more

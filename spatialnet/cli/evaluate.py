@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from spatialnet.checkpoint import read_recipe, resolve_checkpoint
-from spatialnet.heads.base import TaskHead
-from spatialnet.heads.headlines import AGGREGATES, head_types
-from spatialnet.training.evaluation import evaluate_run
+if TYPE_CHECKING:  # the subcommand is registered without loading torch
+    from spatialnet.heads.base import TaskHead
 
 
 def add_parser(subparsers: Any) -> None:
@@ -44,6 +42,8 @@ def print_summary(
     console: Console | None = None,
 ) -> None:
     """A table of each head's headline and summary metrics (as the head declares them), then aggregates."""
+    from spatialnet.heads.headlines import AGGREGATES
+
     table = Table(title=title)
     table.add_column("task")
     table.add_column("metric")
@@ -60,6 +60,10 @@ def print_summary(
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print the summary table."""
+    from spatialnet.checkpoint import read_recipe, resolve_checkpoint
+    from spatialnet.heads.headlines import head_types
+    from spatialnet.training.evaluation import evaluate_run
+
     metrics, out = evaluate_run(
         args.run, args.split, args.data, args.out, args.device, args.batch_size, args.tta
     )

@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from spatialnet.mapping.scene import DEFAULT_BATCH, MapSettings, map_scene
-from spatialnet.predictor import Predictor
+from spatialnet.mapping.settings import DEFAULT_BATCH, MapSettings
 
 
 def add_parser(subparsers: Any) -> None:
@@ -62,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         quicklooks=not args.no_quicklooks,
     )
+    from spatialnet.mapping.scene import map_scene  # deferred: torch, only when mapping
+    from spatialnet.predictor import Predictor
+
     predictor = Predictor.from_run(args.run, args.device)
     summary = map_scene(predictor, args.image, args.out, settings, progress=not args.no_progress)
     if args.json:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from spatialnet.errors import DataError
-from spatialnet.predictor import Predictor
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,6 +40,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict and print."""
+    from spatialnet.predictor import Predictor  # deferred: torch, only when predicting
+
     predictor = Predictor.from_run(args.run, args.device)
     if args.cube is not None:
         if args.pixel is None:

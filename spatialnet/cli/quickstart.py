@@ -6,20 +6,17 @@ import argparse
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
-from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import CUBE_NAME, DEFAULT_FOREST_SIZE, TABLE_NAME, synthesize_forest
-from spatialnet.heads.base import TaskHead
-from spatialnet.heads.headlines import formatted, head_types, headline_values
-from spatialnet.training.evaluation import evaluate_run
-from spatialnet.training.trainer import Trainer
+from spatialnet.data.synthetic.defaults import DEFAULT_FOREST_SIZE
+
+if TYPE_CHECKING:  # the subcommand is registered without loading torch
+    from spatialnet.heads.base import TaskHead
 
 RECIPE = "spatialnet_vit-tiny"  # the joint model: captions + land-use, VQA and forest on one trunk
 RUN_FOLDER = "model"  # DIR/model: the run `spatialnet app` and `predict` serve
@@ -54,6 +51,13 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Synthesise, train the joint model, evaluate every task and print one table."""
+    from spatialnet.checkpoint import WEIGHTS_FILE  # deferred: torch, only when running
+    from spatialnet.data.synthetic import synthesize
+    from spatialnet.data.synthetic.forest import CUBE_NAME, TABLE_NAME, synthesize_forest
+    from spatialnet.heads.headlines import head_types
+    from spatialnet.training.evaluation import evaluate_run
+    from spatialnet.training.trainer import Trainer
+
     console = Console()
     started = time.perf_counter()
     world = args.out / "world"
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
 def headline_table(metrics: dict[str, Any], heads: Mapping[str, type[TaskHead]], title: str) -> Table:
     """One row per headline metric of every task the model has (the numbers a reader looks for first)."""
+    from spatialnet.heads.headlines import formatted, headline_values
+
     table = Table(title=title)
     for column in ("task", "metric", "value"):
         table.add_column(column, justify="right" if column == "value" else "left")

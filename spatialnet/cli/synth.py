@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import DEFAULT_FOREST_SIZE, synthesize_forest
-from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE
+from spatialnet.data.synthetic.defaults import DEFAULT_FOREST_SIZE, DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.errors import DataError
 
 
@@ -51,6 +49,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate and summarise."""
+    from spatialnet.data.synthetic import synthesize  # deferred: the generators, only when run
+    from spatialnet.data.synthetic.forest import synthesize_forest
+
     summary = synthesize(
         args.out,
         seed=args.seed,

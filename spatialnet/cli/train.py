@@ -8,7 +8,6 @@ from typing import Any
 
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
-from spatialnet.training.trainer import Trainer
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,6 +32,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print where the best checkpoint is."""
+    from spatialnet.training.trainer import Trainer  # deferred: torch, only when training
+
     recipe = load_recipe(args.recipe, args.overrides)
     out = args.out or Path("runs") / recipe.name
     result = Trainer(recipe, out, resume=args.resume, show_progress=not args.no_progress).fit()

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from spatialnet.config import DataConfig
-from spatialnet.data.base import Fitted, RecipeDataset
-from spatialnet.data.transforms import TrainAugment
 from spatialnet.errors import DataError
 
-DatasetFactory = Callable[[DataConfig, str, TrainAugment | None, Fitted | None], RecipeDataset]
+if TYPE_CHECKING:  # the registry stays light: listing datasets loads no torch
+    from spatialnet.data.base import Fitted, RecipeDataset
+    from spatialnet.data.transforms import TrainAugment
+
+DatasetFactory = Callable[[DataConfig, str, "TrainAugment | None", "Fitted | None"], "RecipeDataset"]
 F = TypeVar("F", bound=DatasetFactory)
 
 BUILT_IN_FAMILIES = ("spatialnet.data.ucm", "spatialnet.data.rsvqa", "spatialnet.data.taiga")
@@ -75,5 +77,7 @@ def build_dataset(config: DataConfig, split: str, train: bool, fitted: Fitted | 
             "data.root is not set: point it at a dataset folder (ucm_captions/, rsvqa_lr/), "
             "e.g. one written by `spatialnet synth`"
         )
+    from spatialnet.data.transforms import TrainAugment
+
     augment = TrainAugment.from_config(config.augment) if train else None
     return factory(config, split, augment, fitted)

@@ -13,6 +13,7 @@ fit the same interface.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
@@ -199,6 +200,15 @@ class TaskHead(nn.Module):
 
 HEAD_REGISTRY: dict[str, type[TaskHead]] = {}
 H = TypeVar("H", bound=type[TaskHead])
+# The built-in head types and the module defining each, imported when a recipe first names the
+# type: a forest model then never loads the text heads' transformers.
+BUILT_IN_HEADS = {
+    "caption": "spatialnet.heads.caption",
+    "vqa": "spatialnet.heads.vqa",
+    "classification": "spatialnet.heads.classification",
+    "pixel_classification": "spatialnet.heads.pixel",
+    "pixel_regression": "spatialnet.heads.pixel",
+}
 
 
 def register_head(name: str) -> Callable[[H], H]:
@@ -213,15 +223,29 @@ def register_head(name: str) -> Callable[[H], H]:
     return decorate
 
 
+def head_class(head_type: str) -> type[TaskHead] | None:
+    """The head class registered as ``head_type`` (a built-in one is imported on first use)."""
+    if head_type not in HEAD_REGISTRY and head_type in BUILT_IN_HEADS:
+        importlib.import_module(BUILT_IN_HEADS[head_type])
+    return HEAD_REGISTRY.get(head_type)
+
+
+def registered_heads() -> dict[str, type[TaskHead]]:
+    """Every registered head class by type name, the built-in ones included."""
+    for module in sorted(set(BUILT_IN_HEADS.values())):
+        importlib.import_module(module)
+    return HEAD_REGISTRY
+
+
 def head_config(name: str, spec: Mapping[str, Any], source: str = "recipe") -> tuple[type[TaskHead], Any]:
     """The head class and typed config of recipe entry ``heads.<name>``."""
     head_type = spec.get("type")
-    if head_type not in HEAD_REGISTRY:
+    cls = head_class(head_type) if isinstance(head_type, str) else None
+    if cls is None:
         raise RecipeError(
             f"{source}: 'heads.{name}.type' is {head_type!r}; "
-            f"expected one of: {', '.join(sorted(HEAD_REGISTRY))}"
+            f"expected one of: {', '.join(sorted(registered_heads()))}"
         )
-    cls = HEAD_REGISTRY[head_type]
     config = from_dict(cls.config_class, spec, source, f"heads.{name}.")
     if not config.target:
         config.target = name

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from spatialnet.heads.base import HEAD_REGISTRY, LOSS, Headline, TaskHead
+from spatialnet.heads.base import LOSS, Headline, TaskHead, head_class
 
 MEAN_RMSE = Headline("mean_rmse", "mean RMSE of its value heads (p98 scale)", False, False)
 # what a dataset's (or a recipe's ``overall``) aggregate over its heads reports
@@ -25,9 +25,8 @@ AGGREGATE_HEADLINES: tuple[Headline, ...] = (MEAN_RMSE,)  # the 10 forest variab
 
 def head_types(heads: Mapping[str, Mapping[str, Any]]) -> dict[str, type[TaskHead]]:
     """Head classes of a recipe's ``heads`` entries, without building the model."""
-    return {
-        name: HEAD_REGISTRY[spec["type"]] for name, spec in heads.items() if spec.get("type") in HEAD_REGISTRY
-    }
+    classes = {name: head_class(str(spec.get("type"))) for name, spec in heads.items()}
+    return {name: cls for name, cls in classes.items() if cls is not None}
 
 
 def headline_values(

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import spectral.io.envi as spy_envi
-from matplotlib import colormaps
 
 from spatialnet.data.taiga.envi import allocate_envi
 from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
+from spatialnet.mapping.quicklook import class_colours
 from spatialnet.model import SpatialNet
 
 
@@ -34,12 +34,6 @@ def output_layers(model: SpatialNet) -> list[Layer]:
     layers = [layer for name in model.heads for layer in model.head(name).map_layers(name)]
     layers.append(Layer(VALID, "", "valid", ("valid (1 = predicted)",), "uint8"))
     return layers
-
-
-def class_colours(count: int) -> npt.NDArray[np.uint8]:
-    """(count, 3) distinct RGB colours for classes 0..count-1 (tab10, then tab20)."""
-    cmap = colormaps["tab10" if count <= 10 else "tab20"]
-    return (np.asarray([cmap(i % cmap.N)[:3] for i in range(count)]) * 255).round().astype(np.uint8)
 
 
 def _header(layer: Layer, shape: tuple[int, int], map_info: list[str] | None, source: str) -> dict[str, Any]:

@@ -29,27 +29,15 @@ from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
 from spatialnet.mapping.grid import MapGrid, Region
 from spatialnet.mapping.layers import Layer
-from spatialnet.mapping.quicklook import display_step, save_class_map, save_value_map
-from spatialnet.mapping.rasters import RasterSet, class_colours, output_layers
+from spatialnet.mapping.quicklook import class_colours, display_step, save_class_map, save_value_map
+from spatialnet.mapping.rasters import RasterSet, output_layers
 from spatialnet.mapping.resume import MapProgress, file_digest
+from spatialnet.mapping.settings import DEFAULT_SETTINGS, MapSettings
 from spatialnet.predictor import Predictor
 from spatialnet.processors import HyperspectralProcessor
 from spatialnet.progress import make_progress
 
 T = TypeVar("T")
-DEFAULT_BATCH = 256  # windows per forward pass: CPU throughput peaks around 256-512 for the tiny models
-
-
-@dataclass(frozen=True)
-class MapSettings:
-    """How to map: output grid step, optional sub-region, batch size, device, overwrite."""
-
-    stride: int = 1
-    region: tuple[int, int, int, int] | None = None  # ROW COL HEIGHT WIDTH of the cube; None = all
-    batch_size: int = DEFAULT_BATCH
-    device: str = "auto"
-    overwrite: bool = False
-    quicklooks: bool = True
 
 
 @dataclass
@@ -94,7 +82,7 @@ def map_scene(
     predictor: Predictor,
     image: Path,
     out: Path,
-    settings: MapSettings = MapSettings(),
+    settings: MapSettings = DEFAULT_SETTINGS,
     progress: bool = True,
     stop_after_strips: int | None = None,
 ) -> MapSummary:

@@ -19,7 +19,6 @@ from spatialnet.data.rsvqa.answers import LR_ANSWERS, QUESTION_TYPES, THREE_TYPE
 from spatialnet.data.rsvqa.files import VQAQuestion
 from spatialnet.data.ucm.karpathy import read_json
 from spatialnet.errors import DataError
-from spatialnet.metrics.figures import save_confusion_matrix
 from spatialnet.metrics.ids import check_same_ids, is_int, listed
 
 _ROW = '{"question_id": int, "answer": str}'
@@ -135,6 +134,8 @@ def read_vqa_predictions(path: Path) -> list[dict[str, Any]]:
 
 def save_vqa_confusion(scores: VQAScores, path: Path | str, title: str = "RSVQA answers") -> Path:
     """The 9×9 answer confusion matrix (row-normalised, rows = truth) as a PNG."""
+    from spatialnet.metrics.figures import save_confusion_matrix  # deferred: matplotlib
+
     return save_confusion_matrix(scores.confusion, LR_ANSWERS, path, normalize=True, title=title)
 
 

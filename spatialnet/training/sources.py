@@ -15,7 +15,7 @@ from spatialnet.config import Recipe, SourceConfig
 from spatialnet.data.base import Fitted, RecipeDataset
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import DataError
-from spatialnet.heads.base import HEAD_REGISTRY, HeadFit
+from spatialnet.heads.base import HeadFit, head_class
 from spatialnet.heads.fitting import fit_heads
 from spatialnet.model import resolved_recipe
 
@@ -62,7 +62,7 @@ def fill_head_settings(recipe: Recipe, dataset: RecipeDataset, tasks: list[str] 
             heads[name] = spec
             continue
         target = spec.get("target") or name
-        cls = HEAD_REGISTRY.get(str(spec.get("type")))
+        cls = head_class(str(spec.get("type")))
         known = {f.name for f in dataclasses.fields(cls.config_class)} if cls else set()
         found = settings.get(target, {})
         heads[name] = {**{k: v for k, v in found.items() if k in known and k not in spec}, **spec}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spatialnet.data.ucm.dataset import UCM_CLASSES
+from spatialnet.data.ucm.classes import UCM_CLASSES
 from spatialnet.metrics.figures import (
     pearson_r,
     save_confusion_matrix,

@@ -6,11 +6,14 @@ Presence, comparison, count and rural/urban questions in the official JSON forma
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spatialnet.config import DataConfig
-from spatialnet.data.base import Fitted, RecipeDataset, image_processor
 from spatialnet.data.registry import register_dataset
-from spatialnet.data.transforms import TrainAugment
+
+if TYPE_CHECKING:  # importing the family (e.g. for its file readers) loads no torch
+    from spatialnet.data.base import Fitted, RecipeDataset
+    from spatialnet.data.transforms import TrainAugment
 
 
 @register_dataset("rsvqa_lr")
@@ -18,7 +21,8 @@ def rsvqa_lr(
     config: DataConfig, split: str, augment: TrainAugment | None, fitted: Fitted | None
 ) -> RecipeDataset:
     """One item per image with all its questions and answers (training draws some per epoch)."""
-    from spatialnet.data.rsvqa.dataset import RSVQALR  # deferred: PIL
+    from spatialnet.data.base import image_processor
+    from spatialnet.data.rsvqa.dataset import RSVQALR
 
     return RSVQALR(
         Path(str(config.root)),

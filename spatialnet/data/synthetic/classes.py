@@ -7,7 +7,7 @@ synthetic scenes predicts the same label ids as one trained on the real images.
 
 from __future__ import annotations
 
-from spatialnet.data.ucm.dataset import UCM_CLASSES
+from spatialnet.data.ucm.classes import UCM_CLASSES
 
 CLASS_INDEX: dict[str, int] = {name: i for i, name in enumerate(UCM_CLASSES)}
 

@@ -59,10 +59,6 @@ WINDOW_HALF_PX = 22  # labels only where the 45x45 window is all data
 HALO = WINDOW_HALF_PX + 1
 OPEN_LAND_FRACTION = 0.08
 HOLDOUT_FRACTION = 120 / 744  # the real table's holdout share
-# The embedded default (synth, quickstart): 1536 x 1536 px of 64 px stands gives ~460 stands,
-# ~74 of them holdout: enough stands that a model must learn forest structure rather than
-# memorise stands, and test metrics average over many (~30 s, 740 MB at 128 bands).
-DEFAULT_FOREST_SIZE = 1536
 BLOCK_VALUES = 1 << 21  # values in one block of rows x bands; peak heap ~170 MB whatever the size
 MAP_ORIGIN = (392000.0, 6855000.0)  # UTM 35N easting, northing of the upper-left pixel
 LABEL_BAND_NAMES = (

@@ -23,15 +23,15 @@ import numpy as np
 import tifffile
 
 from spatialnet.data.rsvqa.answers import QUESTION_TYPES
+from spatialnet.data.synthetic.defaults import DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.questions import Question, generate_questions, question_quotas
 from spatialnet.data.synthetic.scene_graph import Scene
-from spatialnet.data.ucm.dataset import UCM_CLASSES
+from spatialnet.data.ucm.classes import UCM_CLASSES
 
 RSVQA_DIR = "rsvqa_lr"
 IMAGES_DIR = "Images_LR"
 SPLITS: tuple[str, ...] = ("train", "val", "test")
-DEFAULT_QUESTIONS_PER_IMAGE = 20
 DATE_ADDED = 0.0  # the real files hold creation times; a constant keeps the output reproducible
 PEOPLE_ID = 0  # the real files use 0 for generated questions
 SENSOR = "synthetic"

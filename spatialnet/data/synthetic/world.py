@@ -23,11 +23,12 @@ import numpy as np
 from PIL import Image
 
 from spatialnet.data.synthetic.captions import captions, tokens
+from spatialnet.data.synthetic.defaults import DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.render import render
-from spatialnet.data.synthetic.rsvqa_world import DEFAULT_QUESTIONS_PER_IMAGE, RsvqaSummary, RsvqaWriter
+from spatialnet.data.synthetic.rsvqa_world import RsvqaSummary, RsvqaWriter
 from spatialnet.data.synthetic.scene_graph import Scene
-from spatialnet.data.ucm.dataset import UCM_CLASSES
+from spatialnet.data.ucm.classes import UCM_CLASSES
 from spatialnet.progress import progress_bar
 
 JPEG_QUALITY = 95  # as the re-encoded real UCM images

@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spatialnet.config import DataConfig
-from spatialnet.data.base import Fitted, RecipeDataset
 from spatialnet.data.registry import register_dataset
 from spatialnet.data.taiga.envi import INTERLEAVES, EnviImage, header_path_for, open_envi, write_envi
 from spatialnet.data.taiga.labels import (
@@ -37,8 +36,11 @@ from spatialnet.data.taiga.stands import (
     read_bad_stands,
     read_stand_split,
 )
-from spatialnet.data.transforms import TrainAugment
 from spatialnet.errors import DataError
+
+if TYPE_CHECKING:  # importing the family (e.g. for its ENVI reader) loads no torch
+    from spatialnet.data.base import Fitted, RecipeDataset
+    from spatialnet.data.transforms import TrainAugment
 
 
 @lru_cache(maxsize=4)

@@ -6,11 +6,14 @@ Registers ``ucm_landuse`` (classification) and ``ucm_captions`` (captions and la
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spatialnet.config import DataConfig
-from spatialnet.data.base import Fitted, RecipeDataset, image_processor
 from spatialnet.data.registry import register_dataset
-from spatialnet.data.transforms import TrainAugment
+
+if TYPE_CHECKING:  # importing the family (e.g. for its file readers) loads no torch
+    from spatialnet.data.base import Fitted, RecipeDataset
+    from spatialnet.data.transforms import TrainAugment
 
 
 @register_dataset("ucm_landuse")
@@ -18,7 +21,8 @@ def ucm_landuse(
     config: DataConfig, split: str, augment: TrainAugment | None, fitted: Fitted | None
 ) -> RecipeDataset:
     """UCM-captions as 21-class land-use classification (labels: scenes.jsonl or file names)."""
-    from spatialnet.data.ucm.dataset import UCMCaptions  # deferred: matplotlib, PIL
+    from spatialnet.data.base import image_processor
+    from spatialnet.data.ucm.dataset import UCMCaptions
 
     return UCMCaptions(Path(str(config.root)), split, image_processor(config, fitted), augment)
 
@@ -28,6 +32,7 @@ def ucm_captions(
     config: DataConfig, split: str, augment: TrainAugment | None, fitted: Fitted | None
 ) -> RecipeDataset:
     """UCM-captions with captions (batch keys ``captions``, ``references``) and land-use labels."""
+    from spatialnet.data.base import image_processor
     from spatialnet.data.ucm.dataset import UCMCaptions
 
     processor = image_processor(config, fitted)

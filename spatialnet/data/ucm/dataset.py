@@ -19,34 +19,11 @@ from torch import Tensor
 from spatialnet.data.base import RecipeDataset
 from spatialnet.data.preload import preload_images
 from spatialnet.data.transforms import TrainAugment, item_seed
+from spatialnet.data.ucm.classes import IMAGES_PER_CLASS, UCM_CLASSES
 from spatialnet.data.ucm.karpathy import CaptionRecord, read_records, split_records
 from spatialnet.errors import DataError
 from spatialnet.processors.image import ImageProcessor
 
-UCM_CLASSES: tuple[str, ...] = (
-    "agricultural",
-    "airplane",
-    "baseballdiamond",
-    "beach",
-    "buildings",
-    "chaparral",
-    "denseresidential",
-    "forest",
-    "freeway",
-    "golfcourse",
-    "harbor",
-    "intersection",
-    "mediumresidential",
-    "mobilehomepark",
-    "overpass",
-    "parkinglot",
-    "river",
-    "runway",
-    "sparseresidential",
-    "storagetanks",
-    "tenniscourt",
-)
-IMAGES_PER_CLASS = 100  # UC Merced: image N (1-based) is class (N - 1) // 100
 FOLDER_NAME = "ucm_captions"
 SCENES_FILE = "scenes.jsonl"
 LabelSource = Literal["auto", "filename", "scenes"]

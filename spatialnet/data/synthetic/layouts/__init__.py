@@ -53,7 +53,7 @@ from spatialnet.data.synthetic.layouts.rules_transport import (
     _runway,
 )
 from spatialnet.data.synthetic.scene_graph import RGB, Scene
-from spatialnet.data.ucm.dataset import UCM_CLASSES
+from spatialnet.data.ucm.classes import UCM_CLASSES
 
 LAYOUTS: dict[str, tuple[Callable[[Builder], None], str, RGB]] = {
     "agricultural": (_agricultural, "farmland", SOIL),

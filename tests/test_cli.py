@@ -232,5 +232,8 @@ def test_quickstart_runs_end_to_end_from_a_plain_install(tmp_path, installed_pyt
     assert len(answers) == vqa["num_questions"] > 0
     assert {"fertility", "soil", "species", "lai", "taiga", "ucm_captions"} <= set(metrics)
     best = out / "model" / "best"
-    for path in ("captions/tokenizer.json", "vqa/tokenizer.json", "model.safetensors", "data_state.json"):
+    for path in ("captions/tokenizer.json", "vqa/tokenizer.json", "model.safetensors", "processors.json"):
         assert (best / path).is_file(), path
+    timing = json.loads((out / "timing.json").read_text())  # where the main job's time went
+    assert set(timing) == {"scenes", "forest", "training", "evaluation", "total"}
+    assert timing["total"] >= sum(v for k, v in timing.items() if k != "total") > 0

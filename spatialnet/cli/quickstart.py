@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic.defaults import DEFAULT_FOREST_SIZE
+from spatialnet.files import write_json
 
 if TYPE_CHECKING:  # the subcommand is registered without loading torch
     from spatialnet.heads.base import TaskHead
@@ -60,26 +62,34 @@ def run(args: argparse.Namespace) -> int:
 
     console = Console()
     started = time.perf_counter()
+    stages: dict[str, float] = {}  # wall seconds of each stage: where the main job's time goes
     world = args.out / "world"
     if not (world / "rsvqa_lr" / "LR_split_test_answers.json").is_file():
         console.print(f"[bold]1/3[/] synthesising {args.num_images} scenes into {world}")
-        synthesize(world, seed=args.seed, num_images=args.num_images, progress=not args.no_progress)
+        with _timed(stages, "scenes"):
+            synthesize(world, seed=args.seed, num_images=args.num_images, progress=not args.no_progress)
     else:
         console.print(f"[bold]1/3[/] reusing the synthetic world in {world}")
     if not (world / "taiga" / TABLE_NAME).is_file():
         size = (args.forest_size, args.forest_size)
         console.print(f"      synthesising a {size[0]}×{size[1]} hyperspectral forest into {world / 'taiga'}")
-        synthesize_forest(world, seed=args.seed, size=size)
+        with _timed(stages, "forest"):
+            synthesize_forest(world, seed=args.seed, size=size)
     run_dir = args.out / RUN_FOLDER
     recipe = load_recipe(RECIPE, [*args.overrides, f"data.root={world}", f"seed={args.seed}"])
     resume = (run_dir / "last" / WEIGHTS_FILE).is_file()
     console.print(f"[bold]2/3[/] training {RECIPE} into {run_dir}{' (resuming)' if resume else ''}")
-    Trainer(recipe, run_dir, resume=resume, show_progress=not args.no_progress, log=console.print).fit()
+    with _timed(stages, "training"):
+        Trainer(recipe, run_dir, resume=resume, show_progress=not args.no_progress, log=console.print).fit()
     console.print("[bold]3/3[/] evaluating every task on the test split")
-    metrics, out = evaluate_run(run_dir, "test")
+    with _timed(stages, "evaluation"):
+        metrics, out = evaluate_run(run_dir, "test")
     title = f"{RECIPE} on the synthetic test split (metrics: {out})"
     console.print(headline_table(metrics, head_types(recipe.heads), title))
-    console.print(f"done in {time.perf_counter() - started:.0f}s")
+    stages["total"] = time.perf_counter() - started
+    write_json(args.out / "timing.json", stages)
+    parts = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in stages.items() if name != "total")
+    console.print(f"done in {stages['total']:.0f}s ({parts})")
     image = sorted((world / "ucm_captions" / "imgs").iterdir())[0]
     tile = sorted((world / "rsvqa_lr" / "Images_LR").iterdir())[0]
     cube = world / "taiga" / f"{CUBE_NAME}.hdr"
@@ -90,6 +100,13 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"     spatialnet predict {run_dir} --cube {cube} --pixel {middle} {middle}")
     console.print(f"     spatialnet app --checkpoint {run_dir}")
     return 0
+
+
+@contextmanager
+def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    stages[name] = time.perf_counter() - started
 
 
 def headline_table(metrics: dict[str, Any], heads: Mapping[str, type[TaskHead]], title: str) -> Table:

@@ -58,18 +58,65 @@ def serve(run: Path, device: str, max_batch: int, log: Path) -> tuple[subprocess
         server = subprocess.Popen(
             [*command, "--device", device, "--max-batch", str(max_batch)], stdout=sink, stderr=sink
         )
-    url = f"http://127.0.0.1:{port}/"
+    return server, wait_for(server, f"http://127.0.0.1:{port}/", log)
+
+
+def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> str:
+    """``url`` once the server answers there (RuntimeError with its log when it exits or stalls)."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the app exited:\n{log.read_text()[-3000:]}")
         try:
             Client(url, verbose=False)
-            return server, url
+            return url
         except Exception:
             time.sleep(1)
     server.kill()
     raise RuntimeError(f"the app did not answer on {url} within 300 s")
+
+
+# The serving stack alone: the app's image upload, queue and concurrency settings, and endpoints
+# named as the app's that return at once without reading the file or running a model.
+FLOOR_APP = """
+import sys
+import gradio as gr
+from spatialnet.app.build import _image_upload
+
+with gr.Blocks() as demo:
+    image, question = _image_upload(), gr.Textbox()
+    text, label, kind = gr.Textbox(), gr.Label(), gr.Textbox()
+    gr.Button().click(lambda image: ("", {}), [image], [text, label], api_name="caption",
+                      concurrency_id="caption", concurrency_limit=8)
+    gr.Button().click(lambda image, question: ("", {}, ""), [image, question], [text, label, kind],
+                      api_name="ask", concurrency_id="ask", concurrency_limit=8)
+demo.queue(default_concurrency_limit=1)
+demo.launch(server_name="127.0.0.1", server_port=int(sys.argv[1]), share=False, prevent_thread_lock=False)
+"""
+
+
+def serve_floor(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The no-op app of :data:`FLOOR_APP` on a free port, once it answers."""
+    port = free_port()
+    with log.open("ab") as sink:
+        server = subprocess.Popen([sys.executable, "-c", FLOOR_APP, str(port)], stdout=sink, stderr=sink)
+    return server, wait_for(server, f"http://127.0.0.1:{port}/", log)
+
+
+def bench_floor(world: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """16-client throughput and latency of the no-op endpoints: what the serving stack costs alone."""
+    server, url = serve_floor(args.out.with_suffix(".floor.log"))
+    out: dict[str, Any] = {}
+    try:
+        for task in ("caption", "ask"):
+            args_of = requests_for(task, world)
+            load(url, task, args_of, 1, 3)
+            out[task] = load(url, task, args_of, max(args.clients), args.duration)
+            print(f"floor {task}: {out[task]}", file=sys.stderr)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return out
 
 
 def requests_for(task: str, world: Path) -> Callable[[int], tuple[Any, ...]]:
@@ -186,6 +233,25 @@ def bench_batching(run: Path, world: Path, args: argparse.Namespace) -> dict[str
     return out
 
 
+def floor_report(world: Path, args: argparse.Namespace, tiny: Path) -> dict[str, Any]:
+    """The no-op floor beside the tiny model's /caption and /ask at 16 clients, measured in one run."""
+    floor = bench_floor(world, args)
+    args.tasks, args.clients = ["caption", "ask"], [max(args.clients)]
+    model = bench_checkpoint(tiny, world, args)["tasks"]
+    ratios = {
+        task: round(model[task][0]["requests_per_s"] / max(floor[task]["requests_per_s"], 1e-9), 3)
+        for task in ("caption", "ask")
+    }
+    return {
+        "benchmark": "app vs the serving stack's no-op floor (16 clients)",
+        "machine": machine() | {"device": args.device},
+        "duration_s": args.duration,
+        "floor": floor,
+        "tiny": model,
+        "throughput_vs_floor": ratios,
+    }
+
+
 def trained(name: str, preset: str, world: Path, epochs: int, folder: Path) -> Path:
     """The joint recipe with ``preset`` backbone trained for ``epochs`` short epochs on ``world``."""
     schedule = [f"train.epochs={epochs}", "train.steps_per_epoch=40", f"train.val_every={epochs}"]
@@ -208,6 +274,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per concurrent run")
     parser.add_argument("--single-duration", type=float, default=20.0, help="seconds for one client")
     parser.add_argument("--batching", action="store_true", help="also compare max-batch 1 and 8")
+    parser.add_argument(
+        "--floor-only",
+        action="store_true",
+        help="only the no-op app's 16-client figures and the tiny model's caption/ask beside them",
+    )
     parser.add_argument("--batching-duration", type=float, default=30.0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/app.json"))
@@ -216,6 +287,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench_app_") as scratch:
         world = args.world or small_world(Path(scratch))
+        if args.floor_only:
+            write_report(
+                floor_report(world, args, args.tiny or trained("tiny", "tiny", world, 2, Path(scratch))),
+                args.out,
+            )
+            return
         tiny = args.tiny or trained("tiny", "tiny", world, args.epochs, Path(scratch))
         small = args.small or trained("small", "small", world, args.epochs, Path(scratch))
         report: dict[str, Any] = {

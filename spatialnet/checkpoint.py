@@ -114,12 +114,6 @@ def read_data_states(checkpoint: Path, recipe: Recipe) -> dict[str, dict[str, An
     raise CheckpointError(f"{path}: expected fitted states under the dataset names {sorted(names)}")
 
 
-def read_data_state(checkpoint: Path, recipe: Recipe, source: str | None = None) -> dict[str, Any] | None:
-    """The fitted preprocessing of dataset ``source`` (default: the recipe's only one), or None."""
-    name = source if source is not None else next(iter(recipe.sources()))
-    return read_data_states(checkpoint, recipe).get(name)
-
-
 def read_fitted(checkpoint: Path, recipe: Recipe) -> dict[str, Fitted]:
     """What each dataset's training split fitted (input processor and state), by dataset name.
 

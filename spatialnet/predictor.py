@@ -115,9 +115,7 @@ class Predictor:
         texts = [checked_question(q) for q in asked if q is not None]
         results: list[dict[str, Any]] = [{} for _ in arrays]
         for name, source in sources.items():
-            processor = self.image_processor(name)
-            images = torch.stack([processor(array) for array in arrays])
-            batch: dict[str, Any] = {"image": images.to(self.device)}
+            batch: dict[str, Any] = {}
             if source.modality:
                 batch["modality"] = source.modality
             if texts:
@@ -126,13 +124,16 @@ class Predictor:
                 batch["generation"] = {"num_beams": num_beams}
             wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
             names = [t for t in wanted if self.model.head(t).can_predict(batch)]
-            if names:
-                outputs = {  # one copy off the device per batch, not one per image
-                    name: output.cpu() if isinstance(output, torch.Tensor) else output
-                    for name, output in self.model.predict(batch, names).items()
-                }
-                for index, result in enumerate(results):
-                    result.update(self._summaries(outputs, index, top_k, texts[index] if texts else None))
+            if not names:
+                continue  # no head of this dataset is asked: its images are not even prepared
+            processor = self.image_processor(name)
+            batch["image"] = torch.stack([processor(array) for array in arrays]).to(self.device)
+            outputs = {  # one copy off the device per batch, not one per image
+                name: output.cpu() if isinstance(output, torch.Tensor) else output
+                for name, output in self.model.predict(batch, names).items()
+            }
+            for index, result in enumerate(results):
+                result.update(self._summaries(outputs, index, top_k, texts[index] if texts else None))
         return results
 
     def _summaries(

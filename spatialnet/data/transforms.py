@@ -1,7 +1,8 @@
-"""Tensor-side image preparation: normalisation and seeded training augmentation.
+"""Seeded training augmentation of uint8 images.
 
 Images are kept as uint8 (C, H, W) tensors until the last step (a preloaded split is 4× smaller
-than in float32); :func:`normalize` is the single place where they become model input.
+than in float32); :meth:`spatialnet.processors.ImageProcessor.normalize` is the single place
+where they become model input.
 Every random draw of :class:`TrainAugment` comes from an explicit ``torch.Generator`` so that a
 run is reproducible whatever the number of DataLoader workers.
 """
@@ -9,7 +10,6 @@ run is reproducible whatever the number of DataLoader workers.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 import torchvision.transforms.v2.functional as TF
@@ -20,23 +20,6 @@ from spatialnet.errors import DataError
 
 _CROP_RATIO = (3.0 / 4.0, 4.0 / 3.0)  # aspect-ratio range of RandomResizedCrop (torchvision default)
 _CROP_TRIES = 10
-
-
-def normalize(image: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
-    """uint8 (C, H, W) or (B, C, H, W) → float32 ``(x / 255 - mean) / std`` per channel."""
-    if image.ndim not in (3, 4):
-        raise DataError(f"normalize: expected (C, H, W) or (B, C, H, W), got shape {tuple(image.shape)}")
-    channels = image.shape[-3]
-    if len(mean) != channels or len(std) != channels:
-        raise DataError(
-            f"normalize: image has {channels} channels but mean has {len(mean)} and std {len(std)} values"
-        )
-    if any(s <= 0 for s in std):
-        raise DataError(f"normalize: std must be positive, got {list(std)}")
-    mean_t = torch.tensor(mean, dtype=torch.float32, device=image.device).view(-1, 1, 1)
-    std_t = torch.tensor(std, dtype=torch.float32, device=image.device).view(-1, 1, 1)
-    scale = 255.0 if image.dtype == torch.uint8 else 1.0  # floats are taken as already in 0..1
-    return (image.to(torch.float32) / scale - mean_t) / std_t
 
 
 class TrainAugment:

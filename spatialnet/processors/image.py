@@ -63,7 +63,8 @@ class ImageProcessor:
             raise DataError(f"normalize: expected (C, H, W) or (B, C, H, W), got shape {tuple(image.shape)}")
         if image.shape[-3] != self.channels:
             raise DataError(
-                f"normalize: image has {image.shape[-3]} channels but mean/std have {self.channels} values"
+                f"normalize: image has {image.shape[-3]} channels but mean has {len(self.mean)} "
+                f"and std {len(self.std)} values"
             )
         mean = torch.tensor(self.mean, dtype=torch.float32, device=image.device).view(-1, 1, 1)
         std = torch.tensor(self.std, dtype=torch.float32, device=image.device).view(-1, 1, 1)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from spatialnet.config import AugmentConfig
-from spatialnet.data.transforms import TrainAugment, normalize
+from spatialnet.data.transforms import TrainAugment
 from spatialnet.errors import DataError
 
 # 2×2 single-channel image  [[1, 2], [3, 4]]
@@ -11,21 +11,6 @@ TINY = torch.tensor([[[1, 2], [3, 4]]], dtype=torch.uint8)
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
-
-
-def test_normalize_formula_image_and_batch() -> None:
-    image = torch.tensor([[[0, 255]], [[51, 102]]], dtype=torch.uint8)  # (2, 1, 2)
-    out = normalize(image, mean=[0.5, 0.2], std=[0.5, 0.1])
-    assert out.dtype == torch.float32
-    torch.testing.assert_close(out, torch.tensor([[[-1.0, 1.0]], [[0.0, 2.0]]]))
-    batch = normalize(torch.stack([image, image]), mean=[0.5, 0.2], std=[0.5, 0.1])
-    assert batch.shape == (2, 2, 1, 2)
-    torch.testing.assert_close(batch[1], out)
-
-
-def test_normalize_channel_mismatch() -> None:
-    with pytest.raises(DataError, match="3 channels but mean has 2"):
-        normalize(torch.zeros(3, 4, 4, dtype=torch.uint8), [0.5, 0.5], [0.2, 0.2])
 
 
 def test_flips_and_rot90_do_what_they_say() -> None:

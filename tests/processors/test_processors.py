@@ -86,3 +86,18 @@ def test_checkpoints_store_each_datasets_processor_and_old_ones_still_load(fores
     cube = resolve_taiga_root(forest) / f"{CUBE_NAME}.hdr"
     new_answer = Predictor.from_run(best, "cpu").predict_pixel(cube, 60, 60)
     assert Predictor.from_run(old, "cpu").predict_pixel(cube, 60, 60) == new_answer
+
+
+def test_normalize_formula_image_and_batch() -> None:
+    image = torch.tensor([[[0, 255]], [[51, 102]]], dtype=torch.uint8)  # (2, 1, 2)
+    out = ImageProcessor(2, (0.5, 0.2), (0.5, 0.1)).normalize(image)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, torch.tensor([[[-1.0, 1.0]], [[0.0, 2.0]]]))
+    batch = ImageProcessor(2, (0.5, 0.2), (0.5, 0.1)).normalize(torch.stack([image, image]))
+    assert batch.shape == (2, 2, 1, 2)
+    torch.testing.assert_close(batch[1], out)
+
+
+def test_normalize_channel_mismatch() -> None:
+    with pytest.raises(DataError, match="3 channels but mean has 2"):
+        ImageProcessor(4, (0.5, 0.5), (0.2, 0.2)).normalize(torch.zeros(3, 4, 4, dtype=torch.uint8))

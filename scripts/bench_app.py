@@ -31,6 +31,7 @@ from typing import Any
 from bench_common import machine, small_world, write_report
 from gradio_client import Client, handle_file
 
+from spatialnet.app.stage_log import read_stage_log
 from spatialnet.config import load_recipe
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.training.trainer import Trainer
@@ -51,14 +52,48 @@ def free_port() -> int:
 
 
 def serve(run: Path, device: str, max_batch: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``spatialnet app`` on a free port, once it answers; its output goes to ``log``."""
+    """``spatialnet app`` on a free port, once it answers; its output goes to ``log``.
+
+    The app writes its per-request stage log (``--profile``) beside ``log`` (:func:`stage_file`).
+    """
     port = free_port()
     command = [sys.executable, "-m", "spatialnet", "app", "--checkpoint", str(run), "--port", str(port)]
+    command += ["--profile", str(stage_file(log))]
     with log.open("ab") as sink:
         server = subprocess.Popen(
             [*command, "--device", device, "--max-batch", str(max_batch)], stdout=sink, stderr=sink
         )
     return server, wait_for(server, f"http://127.0.0.1:{port}/", log)
+
+
+def stage_file(log: Path) -> Path:
+    """Where the app started with server log ``log`` records its requests' stages."""
+    return log.with_suffix(".stages.jsonl")
+
+
+def stage_profile(rows: list[dict[str, Any]], client_mean_s: float) -> dict[str, Any]:
+    """Mean seconds per stage of the requests in ``rows``, and what the serving stack adds around them.
+
+    ``serving`` is the clients' mean latency minus the mean time inside the app: upload, Gradio's
+    queue and the response (client and server requests are not matched one to one, so means).
+    """
+    if not rows:
+        return {}
+    means = {
+        stage: round(statistics.fmean(row[stage] for row in rows), 4)
+        for stage in ("decode", "batch_wait", "batch_run", "in_app", "batch_size")
+    }
+    in_app = means["in_app"]
+    return {
+        "requests_logged": len(rows),
+        "mean_s": {k: v for k, v in means.items() if k != "batch_size"},
+        "mean_batch_size": means["batch_size"],
+        "serving_mean_s": round(client_mean_s - in_app, 4),
+        "share_of_latency": {
+            "in_app": round(in_app / client_mean_s, 3),
+            "serving": round(1 - in_app / client_mean_s, 3),
+        },
+    }
 
 
 def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> str:
@@ -139,9 +174,18 @@ def requests_for(task: str, world: Path) -> Callable[[int], tuple[Any, ...]]:
 
 
 def load(
-    url: str, task: str, args_of: Callable[[int], tuple[Any, ...]], clients: int, seconds: float
+    url: str,
+    task: str,
+    args_of: Callable[[int], tuple[Any, ...]],
+    clients: int,
+    seconds: float,
+    stages: Path | None = None,
 ) -> dict[str, Any]:
-    """``clients`` threads calling ``task`` for ``seconds``: latency percentiles and errors."""
+    """``clients`` threads calling ``task`` for ``seconds``: latency percentiles and errors.
+
+    With ``stages`` (the app's stage log), also where the time of these requests went.
+    """
+    since = time.time()
     latencies: list[float] = []
     errors: list[str] = []
     lengths: list[int] = []
@@ -189,6 +233,9 @@ def load(
         }
     if lengths:
         report["mean_caption_words"] = round(statistics.fmean(lengths), 2)
+    if stages is not None and ordered:
+        rows = [r for r in read_stage_log(stages, since) if r["endpoint"] == task]
+        report["stages"] = stage_profile(rows, statistics.fmean(ordered))
     return report
 
 
@@ -200,8 +247,16 @@ def bench_checkpoint(run: Path, world: Path, args: argparse.Namespace) -> dict[s
         for task in args.tasks:
             args_of = requests_for(task, world)
             load(url, task, args_of, 1, 3)  # warm-up: first calls allocate
+            stages = stage_file(args.out.with_suffix(".server.log"))
             results["tasks"][task] = [
-                load(url, task, args_of, clients, args.duration if clients > 1 else args.single_duration)
+                load(
+                    url,
+                    task,
+                    args_of,
+                    clients,
+                    args.duration if clients > 1 else args.single_duration,
+                    stages,
+                )
                 for clients in args.clients
             ]
             print(f"{run.name} {task}: {results['tasks'][task]}", file=sys.stderr)

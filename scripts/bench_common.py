@@ -12,9 +12,6 @@ from typing import Any
 
 import torch
 
-from spatialnet.data.synthetic import synthesize
-from spatialnet.data.synthetic.forest import synthesize_forest
-
 
 def trial_seconds(step: Callable[[], None], trials: int) -> list[float]:
     """Wall seconds of ``trials`` calls of ``step`` after one untimed warm-up call."""
@@ -53,6 +50,9 @@ def write_report(report: dict[str, Any], out: Path) -> None:
 def small_world(folder: Path) -> Path:
     """A small synthetic world (84 scenes of each image dataset, a 512² forest) in ``folder/world``."""
     world = folder / "world"
+    from spatialnet.data.synthetic import synthesize  # loaded by the benchmarks that build a world
+    from spatialnet.data.synthetic.forest import synthesize_forest
+
     synthesize(world, seed=0, num_images=84, progress=False)
     synthesize_forest(world, seed=0, size=(512, 512))
     return world

@@ -1,10 +1,12 @@
 """Latency of the app's Forest tab for one client, by stage, at the app's 16² and a 96² map area.
 
 Runs what the ``/forest`` endpoint runs (``AppTasks.forest``: the pixel's forest variables, the
-map of the area, its PNG quicklooks) in-process on a trained checkpoint, ``--repeats`` times
-per area after one warm-up, and reports the median total and its parts: the pixel readout, the
-map without quicklooks, and the quicklooks drawn by the project's renderer (numpy look-up
-tables + PIL) beside matplotlib figures of the same rasters (the renderer used before).
+map of the area at the app's preview step, its PNG quicklooks) in-process on a trained checkpoint,
+``--repeats`` times per area after one warm-up, and reports the median total and its parts: the
+pixel readout, the map without quicklooks (with the model in its inference form, as the app
+runs it, and in its trained form: BatchNorm layers, contiguous NCHW), and the quicklooks drawn by
+the project's renderer (numpy look-up tables + PIL) beside matplotlib figures of the same rasters
+(the renderer used before).
 
     python scripts/bench_forest_tab.py --run runs/quickstart/model --out runs/bench/forest_tab.json
 """
@@ -22,10 +24,12 @@ import numpy as np
 from bench_common import machine, write_report
 
 from spatialnet.app.tasks import AppTasks
+from spatialnet.checkpoint import read_fitted
 from spatialnet.data.taiga.envi import open_envi
 from spatialnet.mapping.quicklook import class_colours, save_class_map, save_value_map
 from spatialnet.mapping.scene import map_scene
 from spatialnet.mapping.settings import MapSettings
+from spatialnet.model import load_run
 from spatialnet.predictor import Predictor
 
 
@@ -66,7 +70,7 @@ def timed(function: Any, repeats: int) -> float:
     return statistics.median(times)
 
 
-def bench_area(tasks: AppTasks, cube: Path, side: int, repeats: int) -> dict[str, Any]:
+def bench_area(tasks: AppTasks, trained: Predictor, cube: Path, side: int, repeats: int) -> dict[str, Any]:
     lines, samples = open_envi(cube).shape[:2]
     row, col = lines // 2, samples // 2
     name = cube.name
@@ -74,12 +78,14 @@ def bench_area(tasks: AppTasks, cube: Path, side: int, repeats: int) -> dict[str
     pixel = timed(lambda: tasks.predictor.predict_pixel(cube, row, col, top_k=3), repeats)
     region = (row - side // 2, col - side // 2, side, side)
     folder = Path(tempfile.mkdtemp())
+    stride = tasks.preview_stride(side)
 
-    def plain_map() -> None:
-        settings = MapSettings(region=region, quicklooks=False, overwrite=True)
-        map_scene(tasks.predictor, cube, folder / "map", settings, progress=False)
+    def plain_map(predictor: Predictor) -> None:
+        settings = MapSettings(stride=stride, region=region, quicklooks=False, overwrite=True)
+        map_scene(predictor, cube, folder / "map", settings, progress=False)
 
-    mapping = timed(plain_map, repeats)
+    trained_form = timed(lambda: plain_map(trained), repeats)
+    mapping = timed(lambda: plain_map(tasks.predictor), repeats)
     rasters = []
     for header in sorted((folder / "map").glob("*.hdr")):
         data = np.asarray(open_envi(header).memmap()[:, :, 0])
@@ -88,9 +94,13 @@ def bench_area(tasks: AppTasks, cube: Path, side: int, repeats: int) -> dict[str
     theirs = timed(lambda: matplotlib_quicklooks(rasters, folder), repeats)
     return {
         "area_px": side * side,
+        "map_stride": stride,
+        "windows": len(range(0, side, stride)) ** 2,
         "total_s": total,
         "pixel_s": pixel,
         "map_without_quicklooks_s": mapping,
+        "map_trained_form_s": trained_form,
+        "inference_form_speedup": trained_form / mapping,
         "quicklooks": len(rasters),
         "quicklooks_s": ours,
         "quicklooks_matplotlib_s": theirs,
@@ -111,6 +121,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     tasks = AppTasks(Predictor.from_run(args.run, args.device))
+    model, recipe, _, folder = load_run(args.run, args.device)
+    trained = Predictor(model, recipe, read_fitted(folder, recipe), folder)
     cubes = tasks.bundled_cubes()
     if not cubes:
         raise SystemExit(f"{args.run}: no hyperspectral cube of the model's dataset on this machine")
@@ -120,7 +132,7 @@ def main() -> None:
         "machine": machine(),
         "run": str(args.run),
         "cube": str(cube),
-        "areas": {str(side): bench_area(tasks, cube, side, args.repeats) for side in args.sides},
+        "areas": {str(side): bench_area(tasks, trained, cube, side, args.repeats) for side in args.sides},
     }
     write_report(report, args.out)
 

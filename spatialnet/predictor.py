@@ -15,6 +15,7 @@ from spatialnet.data.base import Fitted
 from spatialnet.data.images import load_image
 from spatialnet.data.registry import dataset_input
 from spatialnet.errors import CheckpointError, DataError
+from spatialnet.inference_form import inference_form
 from spatialnet.model import SpatialNet, load_run
 from spatialnet.processors import HyperspectralProcessor, ImageProcessor
 
@@ -39,9 +40,9 @@ class Predictor:
 
     @classmethod
     def from_run(cls, run_dir: Path, device: str = "auto") -> Predictor:
-        """Load a run folder (its best checkpoint) or a checkpoint folder."""
+        """Load a run folder (its best checkpoint) or a checkpoint folder, in its inference form."""
         model, recipe, _, folder = load_run(run_dir, device)
-        return cls(model, recipe, read_fitted(folder, recipe), folder)
+        return cls(inference_form(model), recipe, read_fitted(folder, recipe), folder)
 
     @property
     def device(self) -> torch.device:  # noqa: D102
@@ -92,7 +93,7 @@ class Predictor:
         """
         return self.predict_arrays([array], top_k, [question], **options)[0]
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_arrays(
         self,
         arrays: list[np.ndarray],
@@ -163,7 +164,7 @@ class Predictor:
             )
         return cube
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def predict_windows(self, windows: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every head's centre prediction for a (B, bands, P, P) batch of normalised windows, on the CPU.
 
@@ -175,7 +176,9 @@ class Predictor:
         _, source = self.cube_source()
         single = windows.shape[0] == 1
         batch: dict[str, Any] = {
-            "image": (windows.expand(2, -1, -1, -1) if single else windows).to(self.device)
+            "image": (windows.expand(2, -1, -1, -1) if single else windows)
+            .to(self.device)
+            .contiguous(memory_format=torch.channels_last)  # the layout of the inference form's convs
         }
         if source.modality:
             batch["modality"] = source.modality

@@ -50,3 +50,16 @@ def test_a_failing_batch_fails_its_own_requests_and_the_batcher_keeps_serving():
     with pytest.raises(RuntimeError, match="model failed"):
         batcher.submit(-1)
     assert batcher.submit(3) == 3
+
+
+def test_timed_submissions_say_how_long_they_waited_and_ran_and_with_how_many():
+    def slow(items: list[int]) -> list[int]:
+        time.sleep(0.05)
+        return items
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(slow, max_batch=4, max_wait_s=0.2)
+    with ThreadPoolExecutor(3) as pool:
+        timed = list(pool.map(batcher.submit_timed, range(3)))
+    assert [result for result, _ in timed] == [0, 1, 2]
+    for _, timing in timed:
+        assert timing.batch_size == 3 and timing.run_s >= 0.05 and 0 <= timing.wait_s < 5

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 
+from spatialnet.app.stage_log import StageLog
 from spatialnet.app.tasks import MAX_BEAMS, MAX_CUBE_BYTES, MAX_MAP_SIDE, UPLOADED_CUBE, AppTasks, TaskError
 from spatialnet.predictor import Predictor
 
@@ -166,9 +167,14 @@ def launch(
     device: str = "auto",
     block: bool = True,
     max_batch: int = 8,
+    profile: Path | None = None,
 ) -> tuple[gr.Blocks, str]:
-    """Load ``checkpoint`` once and serve the app; returns the app and its local URL."""
-    tasks = AppTasks(Predictor.from_run(checkpoint, device), max_batch=max_batch)
+    """Load ``checkpoint`` once and serve the app; returns the app and its local URL.
+
+    ``profile`` names a file that receives each caption/answer request's stages (JSON lines).
+    """
+    stage_log = StageLog(profile) if profile else None
+    tasks = AppTasks(Predictor.from_run(checkpoint, device), max_batch=max_batch, stage_log=stage_log)
     demo = build_app(tasks)
     demo.queue(default_concurrency_limit=1)  # the forest maps one at a time; requests wait in the queue
     _, url, _ = demo.launch(

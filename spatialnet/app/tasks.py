@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from spatialnet.app.batching import MicroBatcher
+from spatialnet.app.batching import BatchTiming, MicroBatcher
+from spatialnet.app.stage_log import StageLog
 from spatialnet.checkpoint import read_metrics
 from spatialnet.errors import SpatialNetError
 from spatialnet.heads.caption import CaptionConfig
@@ -32,6 +34,7 @@ MAX_CUBE_BYTES = 512 * 1024 * 1024  # an uploaded ENVI data file (the app maps a
 MAX_HEADER_BYTES = 1024 * 1024  # an ENVI header is a page of text
 MAX_BEAMS = 8
 MAX_MAP_SIDE = 256
+PREVIEW_SIDE_CPU = 24  # windows per side of a Forest-tab map on the CPU: larger areas are sampled coarser
 KEPT_MAPS = 16  # map folders of earlier requests kept on disk (Gradio copies what it shows)
 UPLOADED_CUBE = "uploaded cube"
 
@@ -47,6 +50,7 @@ class AppTasks:
     predictor: Predictor
     max_batch: int = 8  # requests answered in one forward pass
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spatialnet_app_")))
+    stage_log: StageLog | None = None  # per-request stage seconds (``spatialnet app --profile``)
     _model_lock: threading.Lock = field(default_factory=threading.Lock)
     _uploads: dict[tuple[str, str], Path] = field(default_factory=dict)  # Gradio's paths → private copy
     _bundled: dict[str, Path] | None = None  # found once: the model's data folder does not change
@@ -96,9 +100,25 @@ class AppTasks:
         width = self.default_beams() if beams is None else beams
         if not isinstance(width, int | float) or not 1 <= width <= MAX_BEAMS or width != int(width):
             raise TaskError(f"Beams must be a whole number from 1 to {MAX_BEAMS}.")
-        result = self.captioner.submit((self._checked_image(image), int(width)))
+        started = time.perf_counter()
+        array = self._checked_image(image)
+        decoded = time.perf_counter()
+        result, timing = self.captioner.submit_timed((array, int(width)))
         classes = {item["label"]: item["probability"] for item in result.get("landuse", [])}
+        self._log("caption", started, decoded, timing)
         return str(result.get("captions", "")), classes
+
+    def _log(self, endpoint: str, started: float, decoded: float, timing: BatchTiming) -> None:
+        """One request's stages into the stage log, when the app keeps one."""
+        if self.stage_log is not None:
+            self.stage_log.record(
+                endpoint,
+                decode=decoded - started,
+                batch_wait=timing.wait_s,
+                batch_run=timing.run_s,
+                batch_size=timing.batch_size,
+                in_app=time.perf_counter() - started,
+            )
 
     def _caption_batch(self, items: list[tuple[np.ndarray, int]]) -> list[dict[str, Any]]:
         return self.predictor.predict_arrays(
@@ -115,7 +135,12 @@ class AppTasks:
             text = checked_question(question)
         except SpatialNetError as err:
             raise TaskError(f"The question is too long: {str(err).partition('; ')[2]}.") from err
-        answer = self.answerer.submit((self._checked_image(image), text))["vqa"]
+        started = time.perf_counter()
+        array = self._checked_image(image)
+        decoded = time.perf_counter()
+        result, timing = self.answerer.submit_timed((array, text))
+        answer = result["vqa"]
+        self._log("ask", started, decoded, timing)
         return (
             str(answer["answer"]),
             {a["answer"]: a["probability"] for a in answer["top"]},
@@ -234,7 +259,8 @@ class AppTasks:
         top = int(min(max(row - side // 2, 0), lines - side))
         left = int(min(max(col - side // 2, 0), samples - side))
         out = self._fresh_folder("map")
-        settings = MapSettings(region=(top, left, side, side), device=str(self.predictor.device))
+        region = (top, left, side, side)
+        settings = MapSettings(self.preview_stride(side), region, device=str(self.predictor.device))
         try:
             with self._model_lock:  # the pixel first: a no-data pixel is refused before the map is drawn
                 readout = self.predictor.predict_pixel(header, int(row), int(col), top_k=3)
@@ -242,6 +268,15 @@ class AppTasks:
         except SpatialNetError as err:
             raise TaskError(_readable_cube(str(err))) from err
         return [str(p) for p in sorted(out.glob("*.png"))], readout
+
+    def preview_stride(self, side: int) -> int:
+        """The map step of a ``side``² area: on the CPU at most PREVIEW_SIDE_CPU² windows (a few seconds).
+
+        A 96² area is mapped at every 4th pixel; ``spatialnet map`` draws any area at full resolution.
+        """
+        if self.predictor.device.type != "cpu":
+            return 1
+        return max(1, -(-side // PREVIEW_SIDE_CPU))
 
     def _fresh_folder(self, kind: str) -> Path:
         """A new folder under the scratch space; the oldest of this kind go beyond KEPT_MAPS."""

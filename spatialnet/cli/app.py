@@ -29,6 +29,12 @@ def add_parser(subparsers: Any) -> None:
         default=8,
         help="captions/answers computed in one forward pass when requests arrive together (default 8)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="append each caption/answer request's stage timings to FILE (JSON lines; for benchmarks)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -42,5 +48,13 @@ def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from spatialnet.app.build import launch  # gradio loads only for this command
 
-    launch(args.checkpoint, args.host, args.port, args.device, block=True, max_batch=args.max_batch)
+    launch(
+        args.checkpoint,
+        args.host,
+        args.port,
+        args.device,
+        block=True,
+        max_batch=args.max_batch,
+        profile=args.profile,
+    )
     return 0

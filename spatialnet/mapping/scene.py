@@ -14,7 +14,7 @@ import ctypes
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from spatialnet.processors import HyperspectralProcessor
 from spatialnet.progress import make_progress
 
 T = TypeVar("T")
+PAD_MULTIPLE = 64  # a strip's last batch is padded to a multiple of this many windows (few batch shapes)
 
 
 @dataclass
@@ -68,14 +69,15 @@ class _Chunk:
     cols: npt.NDArray[np.int64]  # output columns of each valid window
     tops: npt.NDArray[np.int64]  # top-left of each window in the block
     lefts: npt.NDArray[np.int64]
-    windows: npt.NDArray[np.float32]  # every window of the block: a (h, w, bands, P, P) view, no copy
+    windows: npt.NDArray[np.float32]  # every window of the block: a (h, w, P, P, bands) view, no copy
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def batch(self, start: int, stop: int) -> torch.Tensor:
-        """Windows ``start:stop`` as a contiguous (B, bands, P, P) tensor."""
-        return torch.from_numpy(self.windows[self.tops[start:stop], self.lefts[start:stop]])
+        """Windows ``start:stop`` as a (B, bands, P, P) tensor in channels-last memory (one copy)."""
+        picked = self.windows[self.tops[start:stop], self.lefts[start:stop]]
+        return torch.from_numpy(picked).permute(0, 3, 1, 2)
 
 
 def map_scene(
@@ -132,7 +134,7 @@ def map_scene(
     if all(state.done()):
         summary.valid_pixels = int(rasters.read(layers[-1]).sum())
         if settings.quicklooks:
-            summary.files += save_quicklooks(rasters, cube.path.name)
+            summary.files += save_quicklooks(rasters, cube.path.name, grid.stride)
         state.finish(asdict(summary))
     return summary
 
@@ -191,9 +193,10 @@ def _run(
         for k in todo:
             first, end = strips[k]
             arrays = _empty_strip(rasters.layers, end - first, width)
-            for c0, chunk in _prefetch(_chunks(cube, processor, grid, first, end)):
-                count += len(chunk)
-                _fill(arrays, rasters.layers, chunk, predictor, batch_size)
+            chunks = _prefetch(_chunks(cube, processor, grid, first, end))
+            for c0, batch in _batches(chunks, batch_size):
+                count += len(batch)
+                _fill(arrays, rasters.layers, batch, predictor)
                 bar.update(task, completed=finished + (end - first) * min(c0 + grid.chunk_cols, width))
             rasters.write_strip(first, arrays)
             finished += (end - first) * width
@@ -219,7 +222,7 @@ def _chunks(
     """(first output column, windows) of each column chunk of the strip [first, end) with a valid pixel."""
     half = grid.window // 2
     rows = grid.centre_rows(first, end)
-    bands = np.asarray(processor.bands, dtype=np.intp)
+    bands = _band_selection(processor.bands)
     for c0, c1 in grid.chunks():
         cols = grid.centre_cols(c0, c1)
         inside = grid.inside(rows, cols)
@@ -227,7 +230,7 @@ def _chunks(
             continue
         r_lo, r_hi = rows[inside.any(1)][[0, -1]] + (-half, half + 1)
         c_lo, c_hi = cols[inside.any(0)][[0, -1]] + (-half, half + 1)
-        raw = np.asarray(cube.memmap()[r_lo:r_hi, c_lo:c_hi, :])[:, :, bands]
+        raw = cube.memmap()[r_lo:r_hi, c_lo:c_hi, bands]  # a view when the bands are a range: read once
         out_rows, out_cols = np.nonzero(inside)
         centre_r, centre_c = rows[out_rows] - r_lo, cols[out_cols] - c_lo
         has_data = ~cube.no_data(raw[centre_r, centre_c])
@@ -235,34 +238,83 @@ def _chunks(
         if not len(out_rows):
             continue
         view = sliding_window_view(processor.normalise(raw), (grid.window, grid.window), axis=(0, 1))
+        view = view.transpose(0, 1, 3, 4, 2)  # (h, w, P, P, bands): a window's copy reads the block in order
         tops, lefts = centre_r[has_data] - half, centre_c[has_data] - half
         yield c0, _Chunk(out_rows, out_cols + c0, tops, lefts, view)
 
 
+def _band_selection(bands: Sequence[int]) -> slice | npt.NDArray[np.intp]:
+    """The model's bands as a slice when they are a contiguous range (indexing then copies nothing)."""
+    if tuple(bands) == tuple(range(bands[0], bands[-1] + 1)):
+        return slice(bands[0], bands[-1] + 1)
+    return np.asarray(bands, dtype=np.intp)
+
+
+@dataclass
+class _Batch:
+    """Windows for one forward pass, gathered from one or more chunks, and where their outputs go."""
+
+    rows: npt.NDArray[np.int64]
+    cols: npt.NDArray[np.int64]
+    windows: torch.Tensor  # (N, bands, P, P), channels-last; N may exceed len(rows) (padding)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _batches(chunks: Iterator[tuple[int, _Chunk]], size: int) -> Iterator[tuple[int, _Batch]]:
+    """(first column of the latest chunk, batch) for the windows of a strip's chunks, ``size`` at a time.
+
+    Batches run across chunk boundaries, and a strip's last batch is padded (with its last window)
+    to a multiple of :data:`PAD_MULTIPLE`: oneDNN builds and keeps kernels for every new batch
+    shape, so the leftover of each chunk as its own batch made memory grow by hundreds of MB
+    over a scene and cost time; now a map uses a handful of shapes.
+    """
+    pieces: list[tuple[_Chunk, int, int]] = []
+    waiting = c0 = 0
+    for c0, chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            stop = min(start + size - waiting, len(chunk))
+            pieces.append((chunk, start, stop))
+            waiting += stop - start
+            start = stop
+            if waiting == size:
+                yield c0, _joined(pieces, size)
+                pieces, waiting = [], 0
+    if pieces:
+        yield c0, _joined(pieces, min(size, -(-waiting // PAD_MULTIPLE) * PAD_MULTIPLE))
+
+
+def _joined(pieces: list[tuple[_Chunk, int, int]], size: int) -> _Batch:
+    """One batch of the ``pieces`` (chunk, start, stop), padded to ``size`` windows."""
+    rows = np.concatenate([chunk.rows[a:b] for chunk, a, b in pieces])
+    cols = np.concatenate([chunk.cols[a:b] for chunk, a, b in pieces])
+    parts = [chunk.batch(a, b) for chunk, a, b in pieces]
+    if len(rows) < size:
+        parts.append(parts[-1][-1:].expand(size - len(rows), -1, -1, -1))
+    windows = parts[0] if len(parts) == 1 else torch.cat(parts).contiguous(memory_format=torch.channels_last)
+    return _Batch(rows, cols, windows)
+
+
 def _fill(
-    arrays: dict[str, npt.NDArray[Any]],
-    layers: list[Layer],
-    chunk: _Chunk,
-    predictor: Predictor,
-    batch_size: int,
+    arrays: dict[str, npt.NDArray[Any]], layers: list[Layer], batch: _Batch, predictor: Predictor
 ) -> None:
-    """Predict a chunk's windows in batches and write each head's outputs into the strip arrays."""
-    for start in range(0, len(chunk), batch_size):
-        stop = min(start + batch_size, len(chunk))
-        outputs = predictor.predict_windows(chunk.batch(start, stop))
-        rows, cols = chunk.rows[start:stop], chunk.cols[start:stop]
-        for layer in layers:
-            target = arrays[layer.name]
-            if layer.kind == "valid":
-                target[0, rows, cols] = 1
-                continue
-            values = outputs[layer.head].numpy()
-            if layer.kind == "class":
-                target[0, rows, cols] = values.argmax(axis=1) + 1
-            elif layer.kind == "probability":
-                target[:, rows, cols] = values.T
-            else:
-                target[0, rows, cols] = values
+    """Predict a batch of windows and write each head's outputs into the strip arrays."""
+    outputs = predictor.predict_windows(batch.windows)
+    rows, cols, n = batch.rows, batch.cols, len(batch)
+    for layer in layers:
+        target = arrays[layer.name]
+        if layer.kind == "valid":
+            target[0, rows, cols] = 1
+            continue
+        values = outputs[layer.head][:n].numpy()
+        if layer.kind == "class":
+            target[0, rows, cols] = values.argmax(axis=1) + 1
+        elif layer.kind == "probability":
+            target[:, rows, cols] = values.T
+        else:
+            target[0, rows, cols] = values
 
 
 def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
@@ -299,10 +351,13 @@ def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 worker.join(timeout=0.05)
 
 
-def save_quicklooks(rasters: RasterSet, source: str) -> list[str]:
-    """PNG quicklooks of every class, confidence, value and validity layer; returns their file names."""
+def save_quicklooks(rasters: RasterSet, source: str, stride: int = 1) -> list[str]:
+    """PNG quicklooks of every class, confidence, value and validity layer; returns their file names.
+
+    Titles say every how many cube pixels one quicklook pixel shows (map stride × display step).
+    """
     step = display_step(rasters.shape)
-    note = f" (every {step}th pixel)" if step > 1 else ""
+    note = f" (sampled every {step * stride} pixels)" if step * stride > 1 else ""
     written: list[str] = []
     for layer in rasters.layers:
         png = rasters.folder / f"{layer.name}.png"

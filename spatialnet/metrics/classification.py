@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
-from sklearn.metrics import confusion_matrix, f1_score
 
 
 def classification_metrics(
@@ -44,6 +43,8 @@ def classification_metrics(
         if labels.min() < 0 or labels.max() >= num_classes:
             outside = sorted({v for v in labels.tolist() if not 0 <= v < num_classes})
             raise ValueError(f"{label_name} holds labels outside 0..{num_classes - 1}: {outside}")
+
+    from sklearn.metrics import confusion_matrix, f1_score  # scikit-learn loads when scoring, not predicting
 
     matrix = confusion_matrix(true, pred, labels=list(range(num_classes)))
     support = matrix.sum(axis=1)

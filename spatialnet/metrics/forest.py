@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
 
 from spatialnet.labels import IGNORE_INDEX
 from spatialnet.metrics.classification import classification_metrics
@@ -41,6 +40,8 @@ def categorical_metrics(
     result["confusion_matrix_normalised"] = np.divide(
         matrix, support, out=np.zeros_like(matrix), where=support > 0
     ).tolist()
+    from sklearn.metrics import precision_recall_fscore_support  # scikit-learn loads when scoring
+
     present = sorted(set(labels.tolist()))
     for average in ("macro", "weighted"):
         precision, recall, f1, _ = precision_recall_fscore_support(
@@ -58,6 +59,8 @@ def _roc_auc(probs: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], num_
     present = sorted(set(labels.tolist()))
     if len(present) < 2:
         return None
+    from sklearn.metrics import roc_auc_score  # loads when scoring
+
     scores = [roc_auc_score(labels == c, probs[:, c]) for c in present if c < num_classes]
     return float(np.mean(scores))
 

@@ -74,7 +74,9 @@ class HyperspectralProcessor:
         else:
             shift, div = np.asarray(self.band_min), np.asarray(self.band_max) - np.asarray(self.band_min)
         div = np.where(div > 0, div, 1.0)
-        x = np.array(window, dtype=np.float32)  # whole-scene blocks are large: no further copies
+        # one copy, bands innermost whatever the cube's interleave (BSQ cubes give band-major views):
+        # windows cut from it are then channels-last, the layout of the model's convolutions
+        x = np.array(window, dtype=np.float32, order="C")
         x /= np.float32(self.reflectance_scale)
         x -= shift.astype(np.float32)
         x /= div.astype(np.float32)

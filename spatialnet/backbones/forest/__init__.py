@@ -1,27 +1,6 @@
 """Hyperspectral forest-mapping backbones: the seed-000 multitask CNN, the TAIGA (Pham) 3D-CNN, a U-Net.
 
-Importing this package registers them as ``backbone.type`` ``seed000``, ``pham`` and ``unet``.
+Each module registers its network as a ``backbone.type`` when imported: ``seed000``
+(:mod:`.seed000`, with the blocks of :mod:`.blocks`), ``pham`` (:mod:`.pham`) and ``unet``
+(:mod:`.unet`, on a timm encoder). :mod:`spatialnet.backbones.factory` imports the one a recipe names.
 """
-
-from spatialnet.backbones.forest.blocks import (
-    ChannelDoubling,
-    ConvBNAct,
-    DenseASPP,
-    ResidualBlock,
-    SpectralSpatialAttention,
-)
-from spatialnet.backbones.forest.pham import PhamNetwork
-from spatialnet.backbones.forest.seed000 import FAMILIES, Seed000Network
-from spatialnet.backbones.forest.unet import UNetBackbone
-
-__all__ = [
-    "FAMILIES",
-    "ChannelDoubling",
-    "ConvBNAct",
-    "DenseASPP",
-    "PhamNetwork",
-    "ResidualBlock",
-    "Seed000Network",
-    "SpectralSpatialAttention",
-    "UNetBackbone",
-]

@@ -1,11 +1,12 @@
 """``map_scene``: a trained forest model over a whole hyperspectral cube, strip by strip, resumable.
 
-Each output pixel's window is cut from a normalised block of the memory-mapped cube (a column
-chunk of a strip plus the window's halo), so neighbouring windows share one read; windows go
-through the model in fixed batches, exactly as ``predict --pixel`` would prepare them one by one
-(same preprocessing, same numbers). The cube mapping is dropped after every strip, so resident
-memory stays about one strip whatever the scene size. A background thread prepares the next
-chunk while the model runs on the current one.
+Each strip's pixels (its windows' rows and columns, the model's bands) are read from the file
+once, into memory (not through the memory map, see ``EnviImage.read_box``); each output pixel's
+window is cut from a normalised column chunk of it, so neighbouring windows share one read.
+Windows go through the model's inference form in batches of one shape, channels-last, prepared
+as ``predict --pixel`` prepares one (same preprocessing, same numbers). Resident memory stays
+about one strip whatever the scene size. A background thread prepares the next chunk while the
+model runs on the current one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ctypes
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -202,7 +203,6 @@ def _run(
             finished += (end - first) * width
             bar.update(task, completed=finished)
             state.mark_done(k)
-            cube.release()  # unmap: the strip's pages leave this process's resident memory
             _return_freed_memory()
             rate = count / max(bar.tasks[0].elapsed or 1e-9, 1e-9)
             bar.update(task, status=f"{rate:,.0f} windows/s")
@@ -219,10 +219,20 @@ def _empty_strip(layers: list[Layer], rows: int, cols: int) -> dict[str, npt.NDA
 def _chunks(
     cube: EnviImage, processor: HyperspectralProcessor, grid: MapGrid, first: int, end: int
 ) -> Iterator[tuple[int, _Chunk]]:
-    """(first output column, windows) of each column chunk of the strip [first, end) with a valid pixel."""
+    """(first output column, windows) of each column chunk of the strip [first, end) with a valid pixel.
+
+    The strip's pixels (its windows' rows and columns, the model's bands) are read from the file
+    once; each chunk normalises its part.
+    """
     half = grid.window // 2
     rows = grid.centre_rows(first, end)
-    bands = _band_selection(processor.bands)
+    every_col = grid.centre_cols(0, grid.shape[1])
+    inside = grid.inside(rows, every_col)
+    if not inside.any():
+        return
+    top, bottom = rows[inside.any(1)][[0, -1]] + (-half, half + 1)
+    left, right = every_col[inside.any(0)][[0, -1]] + (-half, half + 1)
+    strip = cube.read_box(range(top, bottom), range(left, right), processor.bands)
     for c0, c1 in grid.chunks():
         cols = grid.centre_cols(c0, c1)
         inside = grid.inside(rows, cols)
@@ -230,7 +240,7 @@ def _chunks(
             continue
         r_lo, r_hi = rows[inside.any(1)][[0, -1]] + (-half, half + 1)
         c_lo, c_hi = cols[inside.any(0)][[0, -1]] + (-half, half + 1)
-        raw = cube.memmap()[r_lo:r_hi, c_lo:c_hi, bands]  # a view when the bands are a range: read once
+        raw = strip[r_lo - top : r_hi - top, c_lo - left : c_hi - left]
         out_rows, out_cols = np.nonzero(inside)
         centre_r, centre_c = rows[out_rows] - r_lo, cols[out_cols] - c_lo
         has_data = ~cube.no_data(raw[centre_r, centre_c])
@@ -241,13 +251,6 @@ def _chunks(
         view = view.transpose(0, 1, 3, 4, 2)  # (h, w, P, P, bands): a window's copy reads the block in order
         tops, lefts = centre_r[has_data] - half, centre_c[has_data] - half
         yield c0, _Chunk(out_rows, out_cols + c0, tops, lefts, view)
-
-
-def _band_selection(bands: Sequence[int]) -> slice | npt.NDArray[np.intp]:
-    """The model's bands as a slice when they are a contiguous range (indexing then copies nothing)."""
-    if tuple(bands) == tuple(range(bands[0], bands[-1] + 1)):
-        return slice(bands[0], bands[-1] + 1)
-    return np.asarray(bands, dtype=np.intp)
 
 
 @dataclass

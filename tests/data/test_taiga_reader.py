@@ -241,3 +241,21 @@ def test_real_stand_tables(shared_data: Path) -> None:
     assert {24127621, 25037135} <= bad
     cleaned = split.without(bad | {24127413})
     assert 24127413 not in cleaned.training
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_boxes_read_from_the_file_equal_the_array(tmp_path: Path, interleave: str) -> None:
+    array = np.random.default_rng(0).integers(-999, 999, (30, 40, 12)).astype(np.int16)
+    image = write_envi(tmp_path / "cube.hdr", array, interleave=interleave)
+    boxes = [  # part of every axis; whole rows; the whole cube; one pixel
+        (range(3, 20), range(5, 33), [1, 2, 3, 7]),
+        (range(2, 9), range(0, 40), [0, 11]),
+        (range(0, 30), range(0, 40), list(range(12))),
+        (range(4, 5), range(39, 40), [5]),
+    ]
+    for rows, cols, bands in boxes:
+        expected = array[rows.start : rows.stop, cols.start : cols.stop][:, :, bands]
+        np.testing.assert_array_equal(image.read_box(rows, cols, bands), expected)
+    image.data_path.write_bytes(image.data_path.read_bytes()[:-100])
+    with pytest.raises(DataError, match="ends before"):
+        image.read_box(range(0, 30), range(0, 40), [11])

@@ -56,3 +56,14 @@ def small_world(folder: Path) -> Path:
     synthesize(world, seed=0, num_images=84, progress=False)
     synthesize_forest(world, seed=0, size=(512, 512))
     return world
+
+
+def matmul_peak_gflops(size: int = 2048, trials: int = 5) -> float:
+    """Measured fp32 matmul rate (GFLOP/s) of this process's threads: the machine's practical peak."""
+    a, b, out = torch.randn(size, size), torch.randn(size, size), torch.empty(size, size)
+
+    def step() -> None:
+        torch.mm(a, b, out=out)
+
+    seconds = median(trial_seconds(step, trials))
+    return 2 * size**3 / seconds / 1e9

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_common import machine, write_report
+import torch
+from bench_common import machine, matmul_peak_gflops, write_report
 
 from spatialnet.app.tasks import AppTasks
 from spatialnet.checkpoint import read_fitted
@@ -60,6 +61,17 @@ def project_quicklooks(rasters: list[tuple[str, np.ndarray]], folder: Path) -> N
             save_class_map(data, [str(k) for k in range(8)], colours, folder / f"{name}.png", name)
 
 
+def window_flops(predictor: Predictor) -> int:
+    """Matmul/conv FLOPs (2·MAC, ``FlopCounterMode``) of the model's forward on one window."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    bands, side = len(predictor.cube_processor().bands), predictor.window
+    counter = FlopCounterMode(display=False)
+    with counter:
+        predictor.predict_windows(torch.zeros(2, bands, side, side))  # predict_windows' batch of 2
+    return int(counter.get_total_flops()) // 2
+
+
 def timed(function: Any, repeats: int) -> float:
     function()  # warm-up: first-call imports and caches are not what a person waits for each time
     times = []
@@ -85,7 +97,11 @@ def bench_area(tasks: AppTasks, trained: Predictor, cube: Path, side: int, repea
         map_scene(predictor, cube, folder / "map", settings, progress=False)
 
     trained_form = timed(lambda: plain_map(trained), repeats)
+    peak_before = matmul_peak_gflops()
     mapping = timed(lambda: plain_map(tasks.predictor), repeats)
+    peak = (peak_before + matmul_peak_gflops()) / 2
+    windows = len(range(0, side, stride)) ** 2
+    flops = window_flops(tasks.predictor)
     rasters = []
     for header in sorted((folder / "map").glob("*.hdr")):
         data = np.asarray(open_envi(header).memmap()[:, :, 0])
@@ -95,7 +111,10 @@ def bench_area(tasks: AppTasks, trained: Predictor, cube: Path, side: int, repea
     return {
         "area_px": side * side,
         "map_stride": stride,
-        "windows": len(range(0, side, stride)) ** 2,
+        "windows": windows,
+        "flops_per_window": flops,
+        "matmul_peak_gflops": peak,
+        "map_fraction_of_matmul_peak": windows * flops / mapping / (peak * 1e9),
         "total_s": total,
         "pixel_s": pixel,
         "map_without_quicklooks_s": mapping,

@@ -5,9 +5,11 @@ TAIGA class counts (fertility 4, soil 2, species 3) and uniform class frequencie
 seeded windows (B, bands, P, P) with random targets: labels and [0, 1] values of shape (B,), or
 (B, P, P) where the recipe trains on dense targets. A training step is zero_grad, the backward of
 the summed head losses and an Adam (lr 1e-3) step, in fp32; inference is ``model.predict`` in
-eval mode under ``torch.no_grad``. ``flops_per_window`` is the forward (``predict``) of one window
-counted by ``torch.utils.flop_counter.FlopCounterMode``, which counts matmul/conv FLOPs as 2·MAC
-(and ignores cheap elementwise ops, norms and activations).
+eval mode under ``torch.no_grad``, then again in the inference form that ``predict``, ``map`` and
+the app run (BatchNorm folded, channels-last, ``torch.inference_mode``); both rates are given as
+a fraction of the fp32 matmul peak measured in the same process. ``flops_per_window`` is the
+forward (``predict``) of one window counted by ``torch.utils.flop_counter.FlopCounterMode``,
+which counts matmul/conv FLOPs as 2·MAC (and ignores cheap elementwise ops, norms and activations).
 
     python scripts/bench_taiga.py --out runs/bench/taiga.json
 """
@@ -19,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from bench_common import machine, median, trial_seconds, write_report
+from bench_common import machine, matmul_peak_gflops, median, trial_seconds, write_report
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 
 from spatialnet.config import Recipe, load_recipe
+from spatialnet.inference_form import inference_form
 from spatialnet.model import SpatialNet
 
 RECIPES = ["taiga", "taiga-pham", "taiga-vit", "taiga-tiny", "taiga-vit-tiny", "taiga-unet-tiny"]
@@ -88,6 +91,16 @@ def measure(recipe_name: str, train_batch: int, infer_batch: int, trials: int) -
         model.predict({"image": windows})
 
     infer_seconds = trial_seconds(infer_step, trials)
+    peak = matmul_peak_gflops()
+    inference_form(model)  # as predict, map and the app run it
+    fast_windows = windows.contiguous(memory_format=torch.channels_last) if windows.ndim == 4 else windows
+
+    @torch.inference_mode()
+    def fast_step() -> None:
+        model.predict({"image": fast_windows})
+
+    fast_seconds = trial_seconds(fast_step, trials)
+    infer_rate, fast_rate = infer_batch / median(infer_seconds), infer_batch / median(fast_seconds)
     return {
         "parameters": sum(p.numel() for p in model.parameters()),
         "window": recipe.data.image_size,
@@ -96,8 +109,12 @@ def measure(recipe_name: str, train_batch: int, infer_batch: int, trials: int) -
         "flops_per_window": flops,
         "train_samples_per_s": train_batch / median(train_seconds),
         "train_trial_seconds": train_seconds,
-        "inference_windows_per_s": infer_batch / median(infer_seconds),
+        "inference_windows_per_s": infer_rate,
         "inference_trial_seconds": infer_seconds,
+        "inference_form_windows_per_s": fast_rate,
+        "matmul_peak_gflops": peak,
+        "inference_fraction_of_matmul_peak": infer_rate * flops / (peak * 1e9),
+        "inference_form_fraction_of_matmul_peak": fast_rate * flops / (peak * 1e9),
     }
 
 

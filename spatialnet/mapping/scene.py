@@ -269,9 +269,8 @@ def _batches(chunks: Iterator[tuple[int, _Chunk]], size: int) -> Iterator[tuple[
     """(first column of the latest chunk, batch) for the windows of a strip's chunks, ``size`` at a time.
 
     Batches run across chunk boundaries, and a strip's last batch is padded (with its last window)
-    to a multiple of :data:`PAD_MULTIPLE`: oneDNN builds and keeps kernels for every new batch
-    shape, so the leftover of each chunk as its own batch made memory grow by hundreds of MB
-    over a scene and cost time; now a map uses a handful of shapes.
+    to a multiple of :data:`PAD_MULTIPLE`: the model sees full batches and a handful of batch
+    shapes (oneDNN creates and caches kernels per shape) instead of every chunk's leftover size.
     """
     pieces: list[tuple[_Chunk, int, int]] = []
     waiting = c0 = 0

@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from bench_common import machine, median, trial_seconds, write_report
+from bench_common import machine, matmul_peak_gflops, write_report
 
 from spatialnet.checkpoint import read_fitted, read_recipe, resolve_checkpoint
 from spatialnet.data.taiga.envi import open_envi
@@ -70,17 +69,6 @@ def mirrored_cube(source: Path, side: int, out_hdr: Path) -> Path:
         )
     out_hdr.write_text(header + "\n", encoding="utf-8")
     return out_hdr
-
-
-def matmul_peak_gflops(size: int = 2048, trials: int = 5) -> float:
-    """Measured fp32 matmul rate (GFLOP/s) of this process's threads: the machine's practical peak."""
-    a, b, out = torch.randn(size, size), torch.randn(size, size), torch.empty(size, size)
-
-    def step() -> None:
-        torch.mm(a, b, out=out)
-
-    seconds = median(trial_seconds(step, trials))
-    return 2 * size**3 / seconds / 1e9
 
 
 def peak_rss_bytes() -> int:

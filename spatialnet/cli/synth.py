@@ -43,6 +43,13 @@ def add_parser(subparsers: Any) -> None:
         "enough stands for the tiny forest recipes; 0 writes none); "
         "large sizes are written block by block in bounded memory",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes drawing the scenes (default: one per core, for 32+ scenes each); "
+        "the files do not depend on it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -59,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         rsvqa=not args.no_rsvqa,
         questions_per_image=args.questions_per_image,
+        workers=args.workers,
     )
     print(f"wrote {summary.num_images} scenes to {args.out} (splits: {summary.split_counts})")
     if summary.rsvqa is not None:

@@ -54,6 +54,16 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     assert (c.root / "scenes.jsonl").read_bytes() != (a.root / "scenes.jsonl").read_bytes()
 
 
+def test_worker_processes_do_not_change_the_files(tmp_path: Path) -> None:
+    one = synthesize(tmp_path / "one", seed=5, num_images=24, progress=False, workers=1)
+    two = synthesize(tmp_path / "two", seed=5, num_images=24, progress=False, workers=2)
+    files = sorted(p.relative_to(one.root) for p in one.root.rglob("*") if p.is_file())
+    assert len(files) == 2 + 24 + 24 + 9  # dataset.json, scenes.jsonl, JPEGs, TIFFs, RSVQA split files
+    assert files == sorted(p.relative_to(two.root) for p in two.root.rglob("*") if p.is_file())
+    for rel in files:
+        assert (one.root / rel).read_bytes() == (two.root / rel).read_bytes(), rel
+
+
 def test_image_independent_of_dataset_size(tmp_path: Path) -> None:
     small = synthesize(tmp_path / "s", seed=1, num_images=21, progress=False)
     big = synthesize(tmp_path / "b", seed=1, num_images=25, progress=False)

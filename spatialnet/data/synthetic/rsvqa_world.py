@@ -52,6 +52,11 @@ class RsvqaSummary:
         return sum(sum(c.values()) for c in self.counts.values())
 
 
+def draw_questions(scene: Scene, rng: np.random.Generator, questions_per_image: int) -> list[Question]:
+    """The questions of ``scene``, balanced against a contrast scene drawn from ``rng``."""
+    return generate_questions(scene, contrast_scene(scene, rng), rng, questions_per_image)
+
+
 def contrast_scene(scene: Scene, rng: np.random.Generator) -> Scene:
     """An independent scene of a uniformly drawn other class, at the same size.
 
@@ -75,8 +80,8 @@ class RsvqaWriter:
         self._images: list[tuple[Scene, list[int]]] = []
         self._questions: list[tuple[int, Question]] = []  # (image id, question), position = id
 
-    def add(self, scene: Scene, pixels: np.ndarray, rng: np.random.Generator) -> None:
-        """Write image ``scene.image_id`` (ids must come in order 0, 1, ...) and draw its questions."""
+    def add(self, scene: Scene, pixels: np.ndarray, questions: list[Question]) -> None:
+        """Write image ``scene.image_id`` (ids must come in order 0, 1, ...) with its questions."""
         if scene.image_id != len(self._images):
             raise ValueError(
                 f"RSVQA images must be added in id order: got {scene.image_id}, expected {len(self._images)}"
@@ -86,8 +91,6 @@ class RsvqaWriter:
         tifffile.imwrite(
             self.root / IMAGES_DIR / f"{scene.image_id}.tif", pixels, photometric="rgb", metadata=None
         )
-        contrast = contrast_scene(scene, rng)
-        questions = generate_questions(scene, contrast, rng, self.questions_per_image)
         first = len(self._questions)
         self._questions += [(scene.image_id, q) for q in questions]
         self._images.append((scene, list(range(first, len(self._questions)))))

@@ -8,13 +8,18 @@ Determinism: every random draw comes from ``numpy.random.default_rng`` seeded by
 ``SeedSequence(seed, spawn_key=...)``: image ``i`` uses the key ``(IMAGE_STREAM, i)`` and its
 class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)`` and its questions from
 ``(QUESTION_STREAM, i)``, so an image does not depend on how many others are generated and the same
-seed gives byte-identical files.
+seed gives byte-identical files, however many worker processes draw them.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +30,9 @@ from PIL import Image
 from spatialnet.data.synthetic.captions import captions, tokens
 from spatialnet.data.synthetic.defaults import DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.data.synthetic.layouts import layout
+from spatialnet.data.synthetic.questions import Question
 from spatialnet.data.synthetic.render import render
-from spatialnet.data.synthetic.rsvqa_world import RsvqaSummary, RsvqaWriter
+from spatialnet.data.synthetic.rsvqa_world import RsvqaSummary, RsvqaWriter, draw_questions
 from spatialnet.data.synthetic.scene_graph import Scene
 from spatialnet.data.ucm.classes import UCM_CLASSES
 from spatialnet.progress import progress_bar
@@ -35,6 +41,8 @@ JPEG_QUALITY = 95  # as the re-encoded real UCM images
 JPEG_SUBSAMPLING = 0  # 4:4:4, as the real images
 SPLIT_FRACTIONS: dict[str, float] = {"val": 0.1, "test": 0.1}  # the rest is train (80/10/10)
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+DRAWS_PER_TASK = 8  # images per job sent to a worker process (amortises pickling)
+IMAGES_PER_WORKER = 32  # below this a worker's start (~1 s: a fresh interpreter) costs more than it draws
 # Independent random streams under one seed.
 CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM, QUESTION_STREAM = 0, 1, 2, 3
 
@@ -99,6 +107,52 @@ def make_image(seed: int, index: int, landuse: str, image_size: int) -> tuple[Sc
     return scene, pixels, captions(scene, rng)
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """Everything random about one image, drawn in a worker process; the writing stays in order."""
+
+    scene: Scene
+    pixels: np.ndarray
+    jpeg: bytes
+    captions: list[str]
+    questions: list[Question] | None
+
+
+def _draw(seed: int, index: int, landuse: str, image_size: int, questions_per_image: int | None) -> _Drawn:
+    scene, pixels, caps = make_image(seed, index, landuse, image_size)
+    questions = (
+        None
+        if questions_per_image is None
+        else draw_questions(scene, _rng(seed, QUESTION_STREAM, index), questions_per_image)
+    )
+    return _Drawn(scene, pixels, _jpeg_bytes(pixels), caps, questions)
+
+
+def _drawn_images(
+    seed: int, classes: list[str], image_size: int, questions_per_image: int | None, workers: int
+) -> Iterator[_Drawn]:
+    """Image after image in id order, drawn by ``workers`` processes (1: in this one)."""
+    jobs = (
+        [seed] * len(classes),
+        range(len(classes)),
+        classes,
+        [image_size] * len(classes),
+        [questions_per_image] * len(classes),
+    )
+    if workers <= 1:
+        yield from map(_draw, *jobs)
+        return
+    # spawn, not fork: the caller may hold torch's or BLAS's threads, which a forked child inherits broken
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_draw, *jobs, chunksize=DRAWS_PER_TASK)
+
+
+def default_workers(num_images: int) -> int:
+    """One drawing process per core this process may use, each with at least IMAGES_PER_WORKER images."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, math.ceil(num_images / IMAGES_PER_WORKER)))
+
+
 def _jpeg_bytes(pixels: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(pixels, mode="RGB").save(
@@ -115,10 +169,13 @@ def synthesize(
     progress: bool = True,
     rsvqa: bool = True,
     questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
+    workers: int | None = None,
 ) -> SynthSummary:
     """Generate ``num_images`` scenes and write dataset.json, images, scenes.jsonl (and rsvqa_lr/).
 
     Any ``num_images >= 21`` covers every class; ``num_images >= 210`` puts every class in every split.
+    The scenes are drawn by ``workers`` processes (default: one per core, for 32+ images each); the
+    files do not depend on it.
     """
     if num_images < 1:
         raise ValueError(f"num_images must be >= 1, got {num_images}")
@@ -134,15 +191,22 @@ def synthesize(
     records: list[dict[str, Any]] = []
     scene_lines: list[str] = []
     sentid = 0
-
-    def work(i: int) -> None:
-        nonlocal sentid
-        scene, pixels, caps = make_image(seed, i, classes[i], image_size)
+    drawn = _drawn_images(
+        seed,
+        classes,
+        image_size,
+        questions_per_image if rsvqa else None,
+        default_workers(num_images) if workers is None else workers,
+    )
+    for i, image in enumerate(
+        progress_bar(drawn, f"synthesising {num_images} scenes", enabled=progress, total=num_images)
+    ):
+        scene = image.scene
         filename = f"{i + 1}.jpg"
         scene.image_id, scene.filename, scene.split = i, filename, splits[i]
-        (img_dir / filename).write_bytes(_jpeg_bytes(pixels))
+        (img_dir / filename).write_bytes(image.jpeg)
         sentences = []
-        for raw in caps:
+        for raw in image.captions:
             sentences.append({"tokens": tokens(raw), "raw": raw, "imgid": i, "sentid": sentid})
             sentid += 1
         records.append(
@@ -155,11 +219,8 @@ def synthesize(
             }
         )
         scene_lines.append(json.dumps(scene.to_dict(), sort_keys=True))
-        if vqa is not None:
-            vqa.add(scene, pixels, _rng(seed, QUESTION_STREAM, i))
-
-    for i in progress_bar(range(num_images), f"synthesising {num_images} scenes", enabled=progress):
-        work(i)
+        if vqa is not None and image.questions is not None:
+            vqa.add(scene, image.pixels, image.questions)
 
     ucm = out / "ucm_captions"
     (ucm / "dataset.json").write_text(json.dumps({"images": records, "dataset": "UCM"}), encoding="utf-8")

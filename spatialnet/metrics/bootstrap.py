@@ -39,7 +39,7 @@ _TIE = 1e-12
 Score = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare tallies by identity
 class Tally:
     """Per-item statistics of one system on one split, and how their sums become metrics.
 

@@ -1,12 +1,13 @@
 """Seed 004's Table I (UCM-captions) beside a trained caption run and two honest baselines.
 
-    python eval/table1_ucm_captions.py RUN --split val [--data ROOT] [--out FILE.json]
+    python eval/table1_ucm_captions.py RUN --split val [--data ROOT] [--out FILE.json] [--bootstrap 1000]
 
 Rows printed (all ×100): the paper's rows from ``eval/reference/ucm_captions_table1.yaml``;
 our model; "most frequent training caption" (one sentence for every image); "most frequent
 caption of the predicted class" (uses the run's land-use head); and the same with the *true*
 class (an oracle: what a perfect classifier plus a caption lookup would score). The
-difference column compares with the seed's SpatialNet-ViT row. The paper scored the test split;
+difference column compares with the seed's SpatialNet-ViT row; ``--bootstrap N`` adds the 95%
+intervals of our row over images. The paper scored the test split;
 the local copy of UCM-captions has train and val only, so val is the usual choice here.
 """
 
@@ -20,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from harness import run_table
+from harness import interval_row, percent_intervals, run_table
 from rich.console import Console
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.ucm.dataset import UCMCaptions
 from spatialnet.errors import RecipeError
+from spatialnet.metrics.bootstrap import bootstrap as resample
+from spatialnet.metrics.caption_tally import caption_tally
 from spatialnet.metrics.captions import score_captions
 from spatialnet.model import load_run
 from spatialnet.processors import ImageProcessor
@@ -61,8 +64,10 @@ def percent(metrics: dict[str, float]) -> list[float]:
     return [100.0 * metrics[c] for c in COLUMNS]
 
 
-def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict[str, Any]:
-    """Score the run and the baselines on ``split``; return every row (×100) and the paper rows."""
+def evaluate_table(
+    run: Path, split: str, data: str | None, device: str, bootstrap: int | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Score the run and the baselines on ``split``; every row (×100), the paper rows, our intervals."""
     model, recipe, _, folder = load_run(run, device)
     try:
         _, source = recipe.source_reading("ucm_captions")  # a joint run: its UCM-captions dataset
@@ -94,7 +99,12 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
         rows[name] = percent(score_captions(references, captions, source=name).metrics)
         notes[name] = note
 
-    add("ours", dict(zip(ids, predictions["captions"], strict=True)), f"{folder} ({recipe.name})")
+    ours = dict(zip(ids, predictions["captions"], strict=True))
+    add("ours", ours, f"{folder} ({recipe.name})")
+    intervals = {}
+    if bootstrap:
+        tally = caption_tally(references, ours, source="ours")
+        intervals["ours"] = percent_intervals(resample(tally, bootstrap, seed), COLUMNS)
     add("most frequent caption", dict.fromkeys(ids, everyone), f"'{everyone}' for every image")
     if "landuse" in predictions:
         predicted = predictions["landuse"].argmax(dim=1).tolist()
@@ -114,6 +124,7 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
         "compare_to": reference["compare_to"],
         "rows": rows,
         "notes": notes,
+        "intervals": intervals,
     }
 
 
@@ -128,6 +139,8 @@ def print_table(result: dict[str, Any], console: Console) -> None:
         table.add_row(f"[dim]{name} (paper)[/]", *("—" if v is None else f"{v:.2f}" for v in values))
     for name, values in result["rows"].items():
         table.add_row(f"[bold]{name}[/]", *(f"{v:.2f}" for v in values))
+        if name in result.get("intervals", {}):
+            table.add_row(*interval_row(result["intervals"][name]))
         diffs = ("—" if p is None else f"{v - p:+.2f}" for v, p in zip(values, paper_row, strict=True))
         table.add_row(f"  Δ vs {result['compare_to']}", *diffs)
     console.print(table)
@@ -137,7 +150,7 @@ def print_table(result: dict[str, Any], console: Console) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, score, print, optionally save JSON."""
-    return run_table(__doc__, evaluate_table, print_table, "val", argv)
+    return run_table(__doc__, evaluate_table, print_table, "val", argv, intervals=True)
 
 
 if __name__ == "__main__":

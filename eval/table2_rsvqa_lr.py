@@ -1,13 +1,14 @@
 """Seed 004's Table II (RSVQA-LR) beside a trained VQA run and two question-only baselines.
 
-    python eval/table2_rsvqa_lr.py RUN --split test [--data ROOT] [--out FILE.json]
+    python eval/table2_rsvqa_lr.py RUN --split test [--data ROOT] [--out FILE.json] [--bootstrap 1000]
 
 Rows printed (accuracy %, per type, AA, OA and the 3-type mean): the paper's rows from
 ``eval/reference/rsvqa_lr_table2.yaml``; our model; "majority per type" (the most frequent
 training answer of each question type); "blind" (the most frequent training answer of the same
 question text: the best a model that never looks at the image can do on seen questions). Both
 baselines learn from the run's training split and are scored on the same questions as the model.
-The difference rows compare with the seed's SpatialNet-ViT row.
+The difference rows compare with the seed's SpatialNet-ViT row; ``--bootstrap N`` adds the 95%
+intervals of our row over questions.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from harness import run_table
+from harness import interval_row, percent_intervals, run_table
 from rich.console import Console
 from rich.table import Table
 
@@ -27,8 +28,10 @@ from spatialnet.data.rsvqa.dataset import RSVQALR
 from spatialnet.data.rsvqa.files import read_split
 from spatialnet.errors import RecipeError
 from spatialnet.heads.vqa import VQAHead
+from spatialnet.metrics.bootstrap import bootstrap as resample
 from spatialnet.metrics.vqa import VQAScores, score_vqa
 from spatialnet.metrics.vqa_baselines import blind_answers, majority_answers
+from spatialnet.metrics.vqa_tally import vqa_tally
 from spatialnet.model import load_run
 from spatialnet.training.evaluation import collect_predictions
 
@@ -51,8 +54,10 @@ def paper_rows(reference: dict[str, Any]) -> dict[str, list[float | None]]:
     return rows
 
 
-def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict[str, Any]:
-    """Score the run and both baselines on ``split``; every row ×100 plus the paper rows."""
+def evaluate_table(
+    run: Path, split: str, data: str | None, device: str, bootstrap: int | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Score the run and both baselines on ``split``; every row ×100, the paper rows, our intervals."""
     model, recipe, _, folder = load_run(run, device)
     try:
         _, source = recipe.source_reading("rsvqa_lr")  # a joint run: its RSVQA-LR dataset
@@ -81,6 +86,10 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
         "majority per type": percent(score_vqa(questions, majority_answers(train, questions))),
         "blind (same question text)": percent(score_vqa(questions, blind_answers(train, questions))),
     }
+    intervals = {}
+    if bootstrap:
+        tally = vqa_tally(questions, ours, source="model answers")
+        intervals["ours"] = percent_intervals(resample(tally, bootstrap, seed), COLUMNS)
     reference = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
     return {
         "split": split,
@@ -92,6 +101,7 @@ def evaluate_table(run: Path, split: str, data: str | None, device: str) -> dict
         "paper": paper_rows(reference),
         "compare_to": reference["compare_to"],
         "rows": rows,
+        "intervals": intervals,
     }
 
 
@@ -110,6 +120,8 @@ def print_table(result: dict[str, Any], console: Console) -> None:
         table.add_row(f"[dim]{name} (paper)[/]", *(_cell(v) for v in values))
     for name, values in result["rows"].items():
         table.add_row(f"[bold]{name}[/]", *(_cell(v) for v in values))
+        if name in result.get("intervals", {}):
+            table.add_row(*interval_row(result["intervals"][name]))
         diffs = (
             "—" if v is None or p is None else f"{v - p:+.2f}" for v, p in zip(values, paper_row, strict=True)
         )
@@ -123,7 +135,7 @@ def print_table(result: dict[str, Any], console: Console) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, score, print, optionally save JSON."""
-    return run_table(__doc__, evaluate_table, print_table, "test", argv)
+    return run_table(__doc__, evaluate_table, print_table, "test", argv, intervals=True)
 
 
 if __name__ == "__main__":

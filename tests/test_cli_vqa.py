@@ -126,7 +126,17 @@ def test_table2_harness_prints_paper_rows_ours_and_baselines(vqa_run, tmp_path):
     out = tmp_path / "table2.json"
     script = REPO / "eval" / "table2_rsvqa_lr.py"
     result = subprocess.run(
-        [sys.executable, str(script), str(vqa_run), "--split", "test", "--out", str(out)],
+        [
+            sys.executable,
+            str(script),
+            str(vqa_run),
+            "--split",
+            "test",
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -139,3 +149,7 @@ def test_table2_harness_prints_paper_rows_ours_and_baselines(vqa_run, tmp_path):
     assert set(table["rows"]) == {"ours", "majority per type", "blind (same question text)"}
     assert table["paper"]["SpatialNet-ViT (Table II)"][:6] == [80.22, 94.53, 92.50, 96.00, 92.81, 90.18]
     assert all(0 <= v <= 100 for row in table["rows"].values() for v in row if v is not None)
+    assert "95% interval (50 resamples)" in result.stdout and set(table["intervals"]) == {"ours"}
+    ours, bounds = table["rows"]["ours"], table["intervals"]["ours"]
+    assert [v is None for v in ours] == [lo is None for lo in bounds["low"]]
+    assert all(lo <= hi for lo, hi in zip(bounds["low"], bounds["high"], strict=True) if lo is not None)

@@ -10,7 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from spatialnet.cli.uncertainty import add_uncertainty_options, interval_cell, measure, print_comparison
 from spatialnet.files import write_json
+from spatialnet.metrics.bootstrap import Intervals
+from spatialnet.metrics.caption_tally import caption_tally
 from spatialnet.metrics.captions import CaptionScores, read_predictions, read_references, score_captions
 
 
@@ -36,17 +39,23 @@ def add_parser(subparsers: Any) -> None:
         help='COCO results JSON: [{"image_id": <imgid>, "caption": "..."}, ...]',
     )
     parser.add_argument("--out", type=Path, help="scores JSON to write (default: print the table only)")
+    add_uncertainty_options(parser, "images")
     parser.set_defaults(handler=run)
 
 
-def print_scores(scores: CaptionScores, title: str, console: Console | None = None) -> None:
+def print_scores(
+    scores: CaptionScores, title: str, console: Console | None = None, intervals: Intervals | None = None
+) -> None:
     """The metrics ×100, the field's convention (CIDEr included: 3.985 prints as 398.50)."""
     console = console or Console()
     table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("×100", justify="right")
+    if intervals is not None:
+        table.add_column(f"95% interval ({intervals.resamples} resamples)", justify="right")
     for name, value in scores.metrics.items():
-        table.add_row(name, f"{100 * value:.2f}")
+        extra = [] if intervals is None else [interval_cell(intervals.intervals[name])]
+        table.add_row(name, f"{100 * value:.2f}", *extra)
     console.print(table)
     for name, why in scores.unavailable.items():
         console.print(escape(f"{name} not computed: {why}"))
@@ -57,13 +66,20 @@ def run(args: argparse.Namespace) -> int:
     references = read_references(args.references, args.split)
     predictions = read_predictions(args.predictions)
     scores = score_captions(references, predictions, source=str(args.predictions))
-    print_scores(scores, f"{args.split} split, {scores.num_images} images")
+    uncertainty = measure(
+        args, predictions, lambda rows, source: caption_tally(references, rows, source), read_predictions
+    )
+    console = Console()
+    print_scores(scores, f"{args.split} split, {scores.num_images} images", console, uncertainty.intervals)
+    if uncertainty.comparison is not None:
+        print_comparison(uncertainty.comparison, console)
     if args.out is not None:
         document = {
             "references": str(args.references),
             "split": args.split,
             "predictions": str(args.predictions),
             **scores.to_dict(),
+            **uncertainty.to_dict(),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(args.out, document)

@@ -10,9 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from spatialnet.cli.uncertainty import add_uncertainty_options, interval_cell, measure, print_comparison
 from spatialnet.data.rsvqa.files import read_questions_and_answers
 from spatialnet.files import write_json
+from spatialnet.metrics.bootstrap import Intervals
 from spatialnet.metrics.vqa import VQAScores, read_vqa_predictions, save_vqa_confusion, score_vqa
+from spatialnet.metrics.vqa_tally import vqa_tally
 
 
 def add_parser(subparsers: Any) -> None:
@@ -44,19 +47,25 @@ def add_parser(subparsers: Any) -> None:
         type=Path,
         help="confusion-matrix PNG to write (default: <out stem>_confusion.png beside --out)",
     )
+    add_uncertainty_options(parser, "questions")
     parser.set_defaults(handler=run)
 
 
-def print_scores(scores: VQAScores, title: str, console: Console | None = None) -> None:
+def print_scores(
+    scores: VQAScores, title: str, console: Console | None = None, intervals: Intervals | None = None
+) -> None:
     """Accuracies ×100, the field's convention, with the number of questions behind each."""
     console = console or Console()
     table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("×100", justify="right")
     table.add_column("questions", justify="right")
+    if intervals is not None:
+        table.add_column(f"95% interval ({intervals.resamples} resamples)", justify="right")
     for name, value in scores.metrics.items():
         n = scores.counts.get(name, scores.num_questions if name in ("OA", "AA") else None)
-        table.add_row(name, f"{100 * value:.2f}", "" if n is None else str(n))
+        extra = [] if intervals is None else [interval_cell(intervals.intervals[name])]
+        table.add_row(name, f"{100 * value:.2f}", "" if n is None else str(n), *extra)
     console.print(table)
     if scores.out_of_vocabulary:
         console.print(f"{scores.out_of_vocabulary} predictions are not RSVQA-LR answers (counted wrong)")
@@ -67,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
     questions = read_questions_and_answers(args.questions, args.answers)
     predictions = read_vqa_predictions(args.predictions)
     scores = score_vqa(questions, predictions, source=str(args.predictions))
-    print_scores(scores, f"{args.questions.name}: {scores.num_questions} questions")
+    uncertainty = measure(
+        args, predictions, lambda rows, source: vqa_tally(questions, rows, source), read_vqa_predictions
+    )
+    console = Console()
+    title = f"{args.questions.name}: {scores.num_questions} questions"
+    print_scores(scores, title, console, uncertainty.intervals)
+    if uncertainty.comparison is not None:
+        print_comparison(uncertainty.comparison, console)
     confusion = args.confusion or args.out.with_name(f"{args.out.stem}_confusion.png")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_vqa_confusion(scores, confusion, title=f"RSVQA answers ({args.questions.name})")
@@ -77,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         "predictions": str(args.predictions),
         "confusion_png": str(confusion),
         **scores.to_dict(),
+        **uncertainty.to_dict(),
     }
     write_json(args.out, document)
     print(f"scores written to {args.out}, confusion matrix to {confusion}")

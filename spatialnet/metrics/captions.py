@@ -15,10 +15,10 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
@@ -33,6 +33,7 @@ from spatialnet.metrics.ids import check_same_ids, is_int
 METRIC_NAMES: tuple[str, ...] = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 PER_IMAGE_NAMES: tuple[str, ...] = ("CIDEr", "Bleu_4")
 UNAVAILABLE: dict[str, str] = {"SPICE": "needs Stanford CoreNLP jars that cannot be fetched offline"}
+T = TypeVar("T")
 
 # One METEOR JVM per process: starting it (and loading its paraphrase table) costs seconds.
 _METEOR: Meteor | None = None
@@ -95,6 +96,25 @@ def score_captions(
         for k, image_id in enumerate(ids)
     }
     return CaptionScores(metrics=metrics, per_image=per_image, num_images=len(ids))
+
+
+def tokenized(
+    references: Mapping[int, Sequence[str]],
+    predictions: Mapping[int, str] | Sequence[Mapping[str, Any]],
+    source: str = "predictions",
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The checks of :func:`score_captions`, then the PTB tokens of references and predictions by id.
+
+    For scorers that work on the tokens themselves (the bootstrap's per-image statistics), so that
+    the tokeniser runs once.
+    """
+    refs = _checked_references(references)
+    preds = _checked_predictions(predictions, source)
+    check_same_ids(
+        refs, (i for i, _ in preds), source, f"image ids must match the {len(refs)} reference images"
+    )
+    _require_java()
+    return _tokenize(refs, preds)
 
 
 def read_predictions(path: Path) -> list[dict[str, Any]]:
@@ -247,12 +267,20 @@ def _shared_meteor() -> Meteor:
 
 
 def _meteor_score(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
-    """Corpus METEOR; a scorer that failed mid-protocol is discarded, as its pipes are out of step."""
+    """Corpus METEOR, from the shared JVM."""
+    return run_meteor(lambda meteor: float(meteor.compute_score(gts, res)[0]))
+
+
+def run_meteor(work: Callable[[Meteor], T]) -> T:
+    """Run ``work`` on the shared METEOR scorer, one caller at a time.
+
+    A scorer that fails mid-protocol is discarded, as its pipes are out of step.
+    """
     global _METEOR
     meteor = _shared_meteor()
     with _METEOR_LOCK:
         try:
-            score, _ = meteor.compute_score(gts, res)
+            return work(meteor)
         except BaseException as err:  # Ctrl-C included: a half-read reply would poison the next call
             said = _stop(meteor)
             if _METEOR is meteor:
@@ -262,7 +290,6 @@ def _meteor_score(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float
                     f"METEOR (pycocoevalcap's meteor-1.5.jar) failed: {err}; it said: {said!r}"
                 ) from err
             raise
-    return float(score)
 
 
 def _stop(meteor: Meteor) -> str:

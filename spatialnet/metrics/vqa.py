@@ -81,20 +81,14 @@ def score_vqa(
     "answer"}`` rows; its ids must be exactly the questions' ids, since a subset would bias every
     number. ``source`` names the predictions in error messages.
     """
-    truth = _checked_questions(questions)
-    pairs = _checked_predictions(predictions, source)
-    check_same_ids(
-        truth, (i for i, _ in pairs), source, f"question ids must match the {len(truth)} questions"
-    )
+    graded = judged(questions, predictions, source)
     index = {answer: i for i, answer in enumerate(LR_ANSWERS)}
     size = len(LR_ANSWERS)
     counts: Counter[str] = Counter()
     correct: Counter[str] = Counter()
     by_type = {t: [[0] * size for _ in range(size)] for t in QUESTION_TYPES}
     out_of_vocabulary = 0
-    for question_id, predicted in pairs:
-        kind, answer = truth[question_id]
-        guess = normalize_answer(predicted)
+    for _, kind, answer, guess in graded:
         counts[kind] += 1
         correct[kind] += guess == answer
         if guess in index:
@@ -108,7 +102,7 @@ def score_vqa(
     return VQAScores(
         accuracy=accuracy,
         AA=sum(accuracy.values()) / len(accuracy),
-        OA=sum(correct.values()) / len(pairs),
+        OA=sum(correct.values()) / len(graded),
         mean3=sum(three) / len(three) if three else None,
         AA_types=present,
         counts={t: counts[t] for t in present},
@@ -116,8 +110,25 @@ def score_vqa(
         confusion=confusion,
         confusion_by_type={t: by_type[t] for t in present},
         out_of_vocabulary=out_of_vocabulary,
-        num_questions=len(pairs),
+        num_questions=len(graded),
     )
+
+
+def judged(
+    questions: Mapping[int, tuple[str, str]] | Sequence[VQAQuestion],
+    predictions: Mapping[int, str] | Sequence[Mapping[str, Any]],
+    source: str = "predictions",
+) -> list[tuple[int, str, str, str]]:
+    """``(question_id, type, answer, binned prediction)`` per prediction, after the id checks.
+
+    What :func:`score_vqa` counts, and what the bootstrap's per-question statistics are made of.
+    """
+    truth = _checked_questions(questions)
+    pairs = _checked_predictions(predictions, source)
+    check_same_ids(
+        truth, (i for i, _ in pairs), source, f"question ids must match the {len(truth)} questions"
+    )
+    return [(i, *truth[i], normalize_answer(predicted)) for i, predicted in pairs]
 
 
 def read_vqa_predictions(path: Path) -> list[dict[str, Any]]:

@@ -11,7 +11,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from spatialnet.files import write_json
-from spatialnet.metrics.captions import CaptionScores, read_predictions, read_references, score_captions
+from spatialnet.metrics.captions import (
+    BACKENDS,
+    CaptionScores,
+    read_predictions,
+    read_references,
+    score_captions,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,8 +26,8 @@ def add_parser(subparsers: Any) -> None:
         "score-captions",
         help="BLEU-1..4, METEOR, ROUGE-L and CIDEr of predicted captions (pycocoevalcap)",
         description=(
-            "Score one predicted caption per image against the reference sentences of a split, with "
-            "pycocoevalcap (PTB tokeniser, Bleu, Meteor, Rouge, Cider; needs Java). The predictions must "
+            "Score one predicted caption per image against the reference sentences of a split with "
+            "pycocoevalcap's Bleu, Rouge and Cider, after PTB-style tokenisation. The predictions must "
             "cover exactly the split's images. SPICE is not computed (it needs jars fetched online)."
         ),
     )
@@ -35,19 +41,34 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         help='COCO results JSON: [{"image_id": <imgid>, "caption": "..."}, ...]',
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help=(
+            "java: the reference (Stanford PTB tokeniser and METEOR 1.5, needs `java`); nltk: no Java "
+            "(Treebank tokens, nltk's METEOR with a local WordNet; METEOR differs from 1.5); "
+            "auto (default): java when `java` is on PATH, else nltk"
+        ),
+    )
     parser.add_argument("--out", type=Path, help="scores JSON to write (default: print the table only)")
     parser.set_defaults(handler=run)
 
 
 def print_scores(scores: CaptionScores, title: str, console: Console | None = None) -> None:
-    """The metrics ×100, the field's convention (CIDEr included: 3.985 prints as 398.50)."""
+    """The metrics ×100, the field's convention (CIDEr included: 3.985 prints as 398.50), and their source."""
     console = console or Console()
-    table = Table(title=escape(title))
+    table = Table(title=escape(f"{title}, backend {scores.backend}"))
     table.add_column("metric")
     table.add_column("×100", justify="right")
+    table.add_column("implementation")
     for name, value in scores.metrics.items():
-        table.add_row(name, f"{100 * value:.2f}")
+        table.add_row(name, f"{100 * value:.2f}", escape(scores.implementations.get(name, "")))
     console.print(table)
+    if "tokenizer" in scores.implementations:
+        console.print(escape(f"tokenizer: {scores.implementations['tokenizer']}"))
+    for note in scores.notes:
+        console.print(escape(f"note: {note}"))
     for name, why in scores.unavailable.items():
         console.print(escape(f"{name} not computed: {why}"))
 
@@ -56,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     """Read, score, print the table and write the JSON when ``--out`` is given."""
     references = read_references(args.references, args.split)
     predictions = read_predictions(args.predictions)
-    scores = score_captions(references, predictions, source=str(args.predictions))
+    scores = score_captions(references, predictions, source=str(args.predictions), backend=args.backend)
     print_scores(scores, f"{args.split} split, {scores.num_images} images")
     if args.out is not None:
         document = {

@@ -46,8 +46,9 @@ def require_java() -> None:
     """PTBTokenizer and METEOR are Java programs; say so instead of failing inside subprocess."""
     if shutil.which("java") is None:
         raise SpatialNetError(
-            "scoring captions needs `java` on PATH (pycocoevalcap's PTB tokeniser and METEOR are Java "
-            "programs); install a Java runtime, version 8 or later"
+            "the java caption backend needs `java` on PATH (pycocoevalcap's PTB tokeniser and METEOR are "
+            "Java programs); install a Java runtime, version 8 or later, or use the nltk backend "
+            "(--backend nltk; its METEOR is not METEOR 1.5)"
         )
 
 

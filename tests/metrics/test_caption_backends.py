@@ -48,7 +48,7 @@ def test_resolve_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_java_backend_without_java_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     _without_java(monkeypatch)
-    with pytest.raises(SpatialNetError, match="needs `java` on PATH"):
+    with pytest.raises(SpatialNetError, match="java caption backend needs `java` on PATH.*--backend nltk"):
         score_captions(REFS, PREDS, backend="java")
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 from harness import interval_row, percent_intervals, run_table
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from spatialnet.data.registry import build_dataset
@@ -94,10 +95,13 @@ def evaluate_table(
 
     rows: dict[str, list[float]] = {}
     notes: dict[str, str] = {}
+    implementations: dict[str, str] = {}
 
     def add(name: str, captions: dict[int, str], note: str) -> None:
-        rows[name] = percent(score_captions(references, captions, source=name).metrics)
+        scores = score_captions(references, captions, source=name)
+        rows[name] = percent(scores.metrics)
         notes[name] = note
+        implementations.update(scores.implementations)
 
     ours = dict(zip(ids, predictions["captions"], strict=True))
     add("ours", ours, f"{folder} ({recipe.name})")
@@ -125,6 +129,7 @@ def evaluate_table(
         "rows": rows,
         "notes": notes,
         "intervals": intervals,
+        "implementations": implementations,
     }
 
 
@@ -146,6 +151,11 @@ def print_table(result: dict[str, Any], console: Console) -> None:
     console.print(table)
     for name, note in result["notes"].items():
         console.print(f"[dim]{name}: {note}[/]")
+    used = result.get("implementations", {})
+    for part in ("tokenizer", "METEOR"):
+        console.print(f"[dim]{part}: {escape(used.get(part, '?'))}[/]")
+    if not used.get("METEOR", "").startswith("METEOR 1.5"):
+        console.print("[bold]METEOR is not METEOR 1.5 (no Java): do not compare it with the paper's[/]")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

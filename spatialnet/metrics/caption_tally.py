@@ -12,6 +12,8 @@ once and every image reduced to a row of numbers:
   in one chunk adds no chunk; so each resample sends its one summed line to the same JVM: exact,
   with no re-alignment. The mean of per-segment scores, which pycocoevalcap also returns, is a
   different number (higher on UCM) and is not used.
+  With the nltk backend (no Java) METEOR is nltk's per-image score and its corpus figure their
+  mean, as :mod:`spatialnet.metrics.captions_nltk` reports it.
 - ROUGE-L: pycocoevalcap's per-image score; its corpus figure is their mean.
 - CIDEr: pycocoevalcap's per-image score with document frequencies from the references of the
   whole split, the usual approximation: a resample keeps the split's IDF instead of recounting it
@@ -31,7 +33,8 @@ from pycocoevalcap.rouge.rouge import Rouge
 
 from spatialnet.errors import SpatialNetError
 from spatialnet.metrics.bootstrap import Tally
-from spatialnet.metrics.captions import run_meteor, tokenized
+from spatialnet.metrics.captions import resolve_backend, tokenized
+from spatialnet.metrics.captions_java import run_meteor
 
 # Columns of a row: image count, BLEU's ten counts, ROUGE-L, CIDEr, then METEOR's statistics.
 _IMAGES, _TESTLEN, _REFLEN = 0, 1, 2
@@ -48,30 +51,47 @@ def caption_tally(
     references: Mapping[int, Sequence[str]],
     predictions: Mapping[int, str] | Sequence[Mapping[str, Any]],
     source: str = "predictions",
+    backend: str = "auto",
 ) -> Tally:
     """The per-image statistics of one caption per image; checks as :func:`score_captions` does."""
-    gts, res = tokenized(references, predictions, source)
+    chosen, _ = resolve_backend(backend)
+    gts, res = tokenized(references, predictions, source, chosen)
     ids = tuple(sorted(gts))
     bleu = np.array([_bleu_counts(res[i][0], gts[i]) for i in ids], dtype=np.float64)
     _, rouge = Rouge().compute_score(gts, res)
     _, cider = Cider().compute_score(gts, res)
-    meteor = _meteor_statistics(gts, res, ids)
+    if chosen == "java":
+        meteor = _meteor_statistics(gts, res, ids)
+    else:
+        from spatialnet.metrics.captions_nltk import image_meteor  # deferred: importing nltk takes seconds
+
+        meteor = np.array([image_meteor(gts[i], res[i][0]) for i in ids], dtype=np.float64)
     rows = np.column_stack([np.ones(len(ids)), bleu, rouge, cider, meteor])
-    return Tally(ids, rows, caption_scores, "images", source)
+    return Tally(ids, rows, caption_scores if chosen == "java" else nltk_caption_scores, "images", source)
 
 
-def caption_scores(sums: np.ndarray) -> dict[str, np.ndarray]:
-    """``Bleu_1``…``CIDEr`` of each row of summed statistics (draws × columns)."""
+def caption_scores(sums: np.ndarray, meteor_by: str = "java") -> dict[str, np.ndarray]:
+    """``Bleu_1``…``CIDEr`` of each row of summed statistics (draws × columns).
+
+    ``meteor_by``: ``java`` scores METEOR from the summed statistics in the JVM; ``nltk`` takes the
+    mean of the per-image scores.
+    """
     images = sums[:, _IMAGES]
     precisions = (sums[:, _CORRECT] + _TINY) / (sums[:, _GUESS] + _SMALL)
     bleu = np.cumprod(precisions, axis=1) ** (1.0 / np.arange(1, 5))
     ratio = (sums[:, _TESTLEN] + _TINY) / (sums[:, _REFLEN] + _SMALL)
     bleu *= np.exp(1 - 1 / np.minimum(ratio, 1.0))[:, None]  # brevity penalty, 1 when long enough
     values = {f"Bleu_{n + 1}": bleu[:, n] for n in range(4)}
-    values["METEOR"] = _meteor_scores(sums[:, _METEOR])
+    meteor = sums[:, _METEOR]
+    values["METEOR"] = _meteor_scores(meteor) if meteor_by == "java" else meteor[:, 0] / images
     values["ROUGE_L"] = sums[:, _ROUGE] / images
     values["CIDEr"] = sums[:, _CIDER] / images
     return values
+
+
+def nltk_caption_scores(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`caption_scores` with nltk's METEOR: the mean of the per-image scores."""
+    return caption_scores(sums, meteor_by="nltk")
 
 
 def _bleu_counts(candidate: str, references: list[str]) -> list[float]:

@@ -1,58 +1,60 @@
-"""Caption metrics with the reference implementation (pycocoevalcap): BLEU, METEOR, ROUGE-L, CIDEr.
+"""Caption metrics as the COCO caption toolkit (pycocoevalcap) computes them: BLEU, METEOR, ROUGE-L, CIDEr.
 
 Papineni et al. "BLEU", ACL 2002; Banerjee & Lavie "METEOR", ACL 2005 workshop (v1.5: Denkowski &
-Lavie, WMT 2014); Lin "ROUGE", ACL 2004 workshop; Vedantam et al. "CIDEr", CVPR 2015. Scores come
-from pycocoevalcap itself, after its PTB tokeniser, so they compare with published UCM-captions
-tables; SPICE is not computed because it needs Stanford CoreNLP jars fetched at run time.
+Lavie, WMT 2014); Lin "ROUGE", ACL 2004 workshop; Vedantam et al. "CIDEr", CVPR 2015. Two backends
+share pycocoevalcap's pure-Python BLEU, ROUGE-L and CIDEr and differ in tokens and METEOR:
+``java`` (the reference, whose numbers compare with published UCM-captions tables: Stanford's PTB
+tokeniser and METEOR 1.5 on a JVM) and ``nltk`` (no JVM: ``captions_nltk``, whose METEOR is not
+METEOR 1.5). ``auto`` takes ``java`` when ``java`` is on PATH. Every score records which
+implementation produced it. SPICE is not computed because it needs Stanford CoreNLP jars fetched
+at run time.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import os
 import shutil
-import sys
-import tempfile
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
-from pycocoevalcap.meteor.meteor import Meteor
 from pycocoevalcap.rouge.rouge import Rouge
-from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 from spatialnet.data.ucm.karpathy import read_json, read_records, split_records
 from spatialnet.errors import DataError, SpatialNetError
+from spatialnet.metrics import captions_java
 from spatialnet.metrics.ids import check_same_ids, is_int
 
 METRIC_NAMES: tuple[str, ...] = ("Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr")
 PER_IMAGE_NAMES: tuple[str, ...] = ("CIDEr", "Bleu_4")
 UNAVAILABLE: dict[str, str] = {"SPICE": "needs Stanford CoreNLP jars that cannot be fetched offline"}
-T = TypeVar("T")
-
-# One METEOR JVM per process: starting it (and loading its paraphrase table) costs seconds.
-_METEOR: Meteor | None = None
-_METEOR_PID = 0
-_METEOR_LOCK = threading.Lock()
-# Scorers inherited through fork: kept referenced, since Meteor.__del__ would act on the parent's JVM.
-_INHERITED: list[Meteor] = []
-# PTBTokenizer's JVM writes a progress line to fd 2; the redirect that hides it is process-wide.
-_TOKENIZER_LOCK = threading.Lock()
+Backend = Literal["auto", "java", "nltk"]
+BACKENDS: tuple[str, ...] = ("auto", "java", "nltk")
+FALLBACK_NOTE = (
+    "`java` is not on PATH: tokens and METEOR come from nltk (backend 'nltk'); METEOR is nltk's, "
+    "not the reference METEOR 1.5, so it does not compare with published tables (install Java >= 8 "
+    "for those)"
+)
 
 
 @dataclass(frozen=True)
 class CaptionScores:
-    """Corpus metrics (pycocoevalcap's raw values and key names) and per-image CIDEr / Bleu_4."""
+    """Corpus metrics (pycocoevalcap's raw values and key names) and per-image CIDEr / Bleu_4.
+
+    ``implementations`` names what produced each metric and the tokens; ``notes`` says why a
+    backend was chosen when the caller did not choose it.
+    """
 
     metrics: dict[str, float]
     per_image: dict[int, dict[str, float]]
     num_images: int
     unavailable: dict[str, str] = field(default_factory=lambda: dict(UNAVAILABLE))
+    backend: str = "java"
+    implementations: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types; per-image keys become strings, as JSON object keys must."""
@@ -61,6 +63,9 @@ class CaptionScores:
             "metrics": dict(self.metrics),
             "per_image": {str(i): dict(values) for i, values in sorted(self.per_image.items())},
             "unavailable": dict(self.unavailable),
+            "backend": self.backend,
+            "implementations": dict(self.implementations),
+            "notes": list(self.notes),
         }
 
 
@@ -68,53 +73,100 @@ def score_captions(
     references: Mapping[int, Sequence[str]],
     predictions: Mapping[int, str] | Sequence[Mapping[str, Any]],
     source: str = "predictions",
+    backend: Backend = "auto",
 ) -> CaptionScores:
     """Score one caption per image against its references over the whole split.
 
     ``predictions`` is ``{image_id: caption}`` or a COCO results list
     (``[{"image_id": int, "caption": str}]``); its ids must equal the reference ids exactly,
     because scoring a subset would silently inflate the numbers. ``source`` names the
-    predictions in error messages (a file path, say).
+    predictions in error messages (a file path, say). ``backend``: ``java``, ``nltk`` or
+    ``auto`` (``java`` when it is on PATH, else ``nltk`` with a note in the scores).
     """
-    refs = _checked_references(references)
-    preds = _checked_predictions(predictions, source)
-    check_same_ids(
-        refs, (i for i, _ in preds), source, f"image ids must match the {len(refs)} reference images"
+    chosen, notes = resolve_backend(backend)
+    if chosen == "java":
+        captions_java.require_java()
+        captions_java.shared_meteor()  # start the METEOR JVM now: its start-up overlaps the rest
+    gts, res = tokenized(references, predictions, source, chosen)
+    metrics, per_image = _python_scores(gts, res)
+    if chosen == "java":
+        metrics["METEOR"] = captions_java.meteor_score(gts, res)
+        toolkit = captions_java.implementations()
+    else:
+        from spatialnet.metrics import captions_nltk  # deferred: importing nltk takes seconds
+
+        metrics["METEOR"] = captions_nltk.meteor_score(gts, res)
+        toolkit = captions_nltk.implementations()
+    return CaptionScores(
+        metrics={name: metrics[name] for name in METRIC_NAMES},
+        per_image=per_image,
+        num_images=len(per_image),
+        backend=chosen,
+        implementations=_implementations(toolkit),
+        notes=notes,
     )
-    _require_java()
-    _shared_meteor()  # start the METEOR JVM now so its start-up overlaps tokenising and BLEU/CIDEr
-    ids = sorted(refs)
-    gts, res = _tokenize(refs, preds)
-    bleu, bleu_per_image = Bleu(4).compute_score(gts, res, verbose=0)
-    rouge, _ = Rouge().compute_score(gts, res)
-    cider, cider_per_image = Cider().compute_score(gts, res)
-    meteor = _meteor_score(gts, res)
-    metrics = {f"Bleu_{n + 1}": float(bleu[n]) for n in range(4)}
-    metrics.update({"METEOR": float(meteor), "ROUGE_L": float(rouge), "CIDEr": float(cider)})
-    per_image = {
-        image_id: {"CIDEr": float(cider_per_image[k]), "Bleu_4": float(bleu_per_image[3][k])}
-        for k, image_id in enumerate(ids)
-    }
-    return CaptionScores(metrics=metrics, per_image=per_image, num_images=len(ids))
 
 
 def tokenized(
     references: Mapping[int, Sequence[str]],
     predictions: Mapping[int, str] | Sequence[Mapping[str, Any]],
     source: str = "predictions",
+    backend: str = "java",
 ) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """The checks of :func:`score_captions`, then the PTB tokens of references and predictions by id.
+    """The checks of :func:`score_captions`, then the tokens of references and predictions by id.
 
-    For scorers that work on the tokens themselves (the bootstrap's per-image statistics), so that
-    the tokeniser runs once.
+    Also for scorers that work on the tokens themselves (the bootstrap's per-image statistics), so
+    that the tokeniser runs once.
     """
+    chosen, _ = resolve_backend(backend)
     refs = _checked_references(references)
     preds = _checked_predictions(predictions, source)
     check_same_ids(
         refs, (i for i, _ in preds), source, f"image ids must match the {len(refs)} reference images"
     )
-    _require_java()
-    return _tokenize(refs, preds)
+    if chosen == "java":
+        return captions_java.tokenize(refs, preds)
+    from spatialnet.metrics import captions_nltk  # deferred: importing nltk takes seconds
+    from spatialnet.metrics.wordnet import shared_wordnet
+
+    shared_wordnet()  # a missing WordNet fails before any work
+    return captions_nltk.tokenize(refs, preds)
+
+
+def resolve_backend(backend: str) -> tuple[str, tuple[str, ...]]:
+    """The backend that scores (``java`` or ``nltk``) and a note when ``auto`` fell back to nltk."""
+    if backend not in BACKENDS:
+        raise SpatialNetError(f"caption metrics backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return backend, ()
+    if shutil.which("java") is not None:
+        return "java", ()
+    return "nltk", (FALLBACK_NOTE,)
+
+
+def _python_scores(
+    gts: dict[int, list[str]], res: dict[int, list[str]]
+) -> tuple[dict[str, float], dict[int, dict[str, float]]]:
+    """BLEU, ROUGE-L and CIDEr by pycocoevalcap (pure Python, both backends); per-image CIDEr/Bleu_4."""
+    bleu, bleu_per_image = Bleu(4).compute_score(gts, res, verbose=0)
+    rouge, _ = Rouge().compute_score(gts, res)
+    cider, cider_per_image = Cider().compute_score(gts, res)
+    metrics = {f"Bleu_{n + 1}": float(bleu[n]) for n in range(4)}
+    metrics.update({"ROUGE_L": float(rouge), "CIDEr": float(cider)})
+    per_image = {
+        image_id: {"CIDEr": float(cider_per_image[k]), "Bleu_4": float(bleu_per_image[3][k])}
+        for k, image_id in enumerate(sorted(gts))
+    }
+    return metrics, per_image
+
+
+def _implementations(toolkit: dict[str, str]) -> dict[str, str]:
+    """The tokenizer and each metric's implementation: pycocoevalcap's unless ``toolkit`` names one."""
+    ours = f"pycocoevalcap {version('pycocoevalcap')}"
+    shared = {f"Bleu_{n}": f"{ours} Bleu" for n in range(1, 5)}
+    shared.update({"ROUGE_L": f"{ours} Rouge", "CIDEr": f"{ours} Cider"})
+    merged = {**shared, **toolkit}
+    return {"tokenizer": merged["tokenizer"], **{name: merged[name] for name in METRIC_NAMES}}
 
 
 def read_predictions(path: Path) -> list[dict[str, Any]]:
@@ -195,133 +247,3 @@ def _check_prediction_row(row: Any, where: str) -> None:
         raise DataError(f"{where}: 'image_id' must be an integer, got {row.get('image_id')!r}")
     if not isinstance(row.get("caption"), str):
         raise DataError(f"{where}: 'caption' must be a string, got {row.get('caption')!r}")
-
-
-# -- pycocoevalcap plumbing ------------------------------------------------------------------------
-def _require_java() -> None:
-    """PTBTokenizer and METEOR are Java programs; say so instead of failing inside subprocess."""
-    if shutil.which("java") is None:
-        raise SpatialNetError(
-            "scoring captions needs `java` on PATH (pycocoevalcap's PTB tokeniser and METEOR are Java "
-            "programs); install a Java runtime, version 8 or later"
-        )
-
-
-def _tokenize(
-    references: Mapping[int, Sequence[str]], predictions: Iterable[tuple[int, str]]
-) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """PTB-tokenise references and predictions in one JVM run (distinct keys keep them apart)."""
-    # The tokeniser feeds one caption per line and zips its output lines back onto the keys, so a
-    # caption holding \r or another line break would shift every later caption: fold whitespace.
-    captions: dict[tuple[str, int], list[dict[str, str]]] = {
-        ("ref", i): [{"caption": " ".join(s.split())} for s in sentences]
-        for i, sentences in references.items()
-    }
-    captions.update({("res", i): [{"caption": " ".join(c.split())}] for i, c in predictions})
-    with _TOKENIZER_LOCK, _captured_stderr() as log:
-        try:
-            tokens = PTBTokenizer().tokenize(captions)
-        except OSError as err:  # it writes its input beside its jar, so a read-only install fails here
-            raise SpatialNetError(f"pycocoevalcap's PTBTokenizer could not run: {err}") from err
-        chatter = log.read_text(encoding="utf-8", errors="replace").strip()
-    if len(tokens) != len(captions) or any(len(tokens[k]) != len(v) for k, v in captions.items()):
-        raise SpatialNetError(f"pycocoevalcap's PTBTokenizer failed; it said: {chatter!r}")
-    gts = {i: tokens[("ref", i)] for i in sorted(references)}
-    res = {i: tokens[("res", i)] for i in sorted(references)}
-    return gts, res
-
-
-@contextlib.contextmanager
-def _captured_stderr() -> Iterator[Path]:
-    """Send fd 2 to a temporary file: the tokeniser JVM's chatter stays out of the console."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    handle, path = tempfile.mkstemp(prefix="spatialnet-ptb-", suffix=".log")
-    try:
-        os.dup2(handle, 2)
-        try:
-            yield Path(path)
-        finally:
-            os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-        os.close(handle)
-        with contextlib.suppress(OSError):
-            os.remove(path)
-
-
-def _shared_meteor() -> Meteor:
-    """The process-wide METEOR scorer, started on first use and again if its JVM has died."""
-    global _METEOR, _METEOR_PID
-    with _METEOR_LOCK:
-        alive = _METEOR is not None and _METEOR_PID == os.getpid() and _METEOR.meteor_p.poll() is None
-        if not alive:
-            if _METEOR is not None and _METEOR_PID == os.getpid():
-                _stop(_METEOR)
-            elif _METEOR is not None:
-                _INHERITED.append(_METEOR)
-            _require_java()
-            _METEOR, _METEOR_PID = Meteor(), os.getpid()
-        assert _METEOR is not None
-        return _METEOR
-
-
-def _meteor_score(gts: dict[int, list[str]], res: dict[int, list[str]]) -> float:
-    """Corpus METEOR, from the shared JVM."""
-    return run_meteor(lambda meteor: float(meteor.compute_score(gts, res)[0]))
-
-
-def run_meteor(work: Callable[[Meteor], T]) -> T:
-    """Run ``work`` on the shared METEOR scorer, one caller at a time.
-
-    A scorer that fails mid-protocol is discarded, as its pipes are out of step.
-    """
-    global _METEOR
-    meteor = _shared_meteor()
-    with _METEOR_LOCK:
-        try:
-            return work(meteor)
-        except BaseException as err:  # Ctrl-C included: a half-read reply would poison the next call
-            said = _stop(meteor)
-            if _METEOR is meteor:
-                _METEOR = None
-            if isinstance(err, OSError | ValueError):
-                raise SpatialNetError(
-                    f"METEOR (pycocoevalcap's meteor-1.5.jar) failed: {err}; it said: {said!r}"
-                ) from err
-            raise
-
-
-def _stop(meteor: Meteor) -> str:
-    """End the JVM, close its pipes and return the end of its stderr.
-
-    Also frees the lock that an interrupted ``compute_score`` left held, so that pycocoevalcap's
-    ``__del__`` (which takes it) cannot hang.
-    """
-    if meteor.lock.locked():
-        meteor.lock.release()
-    process = meteor.meteor_p
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    said = b""
-    if process.stderr is not None:
-        with contextlib.suppress(OSError, ValueError):
-            said = process.stderr.read()
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-    return said.decode("utf-8", errors="replace").strip()[-500:]
-
-
-@atexit.register
-def _close_meteor() -> None:
-    """Stop this process's METEOR JVM at exit (a forked child leaves its parent's alone)."""
-    global _METEOR
-    with _METEOR_LOCK:
-        if _METEOR is not None and _METEOR_PID == os.getpid():
-            _stop(_METEOR)
-        elif _METEOR is not None:
-            _INHERITED.append(_METEOR)
-        _METEOR = None

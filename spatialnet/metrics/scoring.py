@@ -5,12 +5,15 @@ Pure functions of tensors, lists and names: each head calls the one that fits it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from spatialnet.metrics.forest import continuous_metrics
+
+if TYPE_CHECKING:
+    from spatialnet.metrics.captions import Backend
 
 
 def regression_metrics(
@@ -27,19 +30,27 @@ def regression_metrics(
 
 
 def caption_metrics(
-    predictions: list[str], targets: list[dict[str, Any]], detailed: bool = False
+    predictions: list[str], targets: list[dict[str, Any]], detailed: bool = False, backend: Backend = "auto"
 ) -> dict[str, Any]:
     """COCO caption metrics (``Bleu_1``…``CIDEr``) of generated captions over the whole split.
 
     ``detailed`` adds per-image CIDEr/Bleu_4 (kept out of training logs, where they would bloat
-    every epoch's record).
+    every epoch's record). ``backend`` is ``score_captions``'s; what produced each metric is
+    recorded under ``implementations``.
     """
     from spatialnet.metrics.captions import score_captions  # deferred: starts Java only when needed
 
     references = {int(t["image_id"]): t["references"] for t in targets}
     generated = {int(t["image_id"]): p for t, p in zip(targets, predictions, strict=True)}
-    scores = score_captions(references, generated, source="generated captions")
-    result = {**scores.metrics, "num_images": scores.num_images, "unavailable": scores.unavailable}
+    scores = score_captions(references, generated, source="generated captions", backend=backend)
+    result = {
+        **scores.metrics,
+        "num_images": scores.num_images,
+        "unavailable": scores.unavailable,
+        "implementations": scores.implementations,
+    }
+    if scores.notes:
+        result["notes"] = list(scores.notes)
     if detailed:
         result["per_image"] = {str(k): v for k, v in scores.per_image.items()}
     return result

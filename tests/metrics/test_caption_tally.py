@@ -15,7 +15,8 @@ from spatialnet.cli.main import main
 from spatialnet.errors import DataError
 from spatialnet.metrics.bootstrap import Tally, bootstrap, paired_test
 from spatialnet.metrics.caption_tally import caption_tally
-from spatialnet.metrics.captions import METRIC_NAMES, run_meteor, score_captions, tokenized
+from spatialnet.metrics.captions import METRIC_NAMES, score_captions, tokenized
+from spatialnet.metrics.captions_java import run_meteor
 
 pytestmark = pytest.mark.skipif(
     shutil.which("java") is None, reason="pycocoevalcap's PTB tokeniser and METEOR need `java` on PATH"
@@ -132,7 +133,7 @@ def test_cli_bootstrap_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture
     argv = ["score-captions", "--references", str(dataset), "--split", "val", "--predictions", str(good)]
     assert main([*argv, "--bootstrap", "100", "--compare", str(bad), "--seed", "2", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "95% interval (100 resamples)" in printed and "paired test" in printed
+    assert "95% intervals from 100 resamples" in printed and "paired test" in printed
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["metrics"] == pytest.approx(
         {k: v["estimate"] for k, v in document["bootstrap"]["intervals"].items()}, rel=0, abs=1e-12

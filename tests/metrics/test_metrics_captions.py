@@ -16,7 +16,7 @@ from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 from spatialnet.cli.main import main
 from spatialnet.errors import DataError, SpatialNetError
-from spatialnet.metrics import captions
+from spatialnet.metrics import captions_java
 from spatialnet.metrics.captions import (
     METRIC_NAMES,
     read_predictions,
@@ -80,7 +80,7 @@ def _pycocoevalcap_directly(refs: dict[int, list[str]], preds: dict[int, str]) -
     out = {f"Bleu_{n + 1}": bleu[n] for n in range(4)}
     meteor = Meteor()
     out["METEOR"], _ = meteor.compute_score(gts, res)
-    captions._stop(meteor)  # pycocoevalcap's __del__ leaves the pipes open (ResourceWarning)
+    captions_java.stop(meteor)  # pycocoevalcap's __del__ leaves the pipes open (ResourceWarning)
     out["ROUGE_L"], _ = Rouge().compute_score(gts, res)
     out["CIDEr"], _ = Cider().compute_score(gts, res)
     return {name: float(value) for name, value in out.items()}
@@ -117,13 +117,13 @@ def test_line_breaks_inside_a_caption_do_not_shift_the_others() -> None:
 @pytest.mark.slow
 def test_meteor_instance_is_reused_and_restarted_when_dead() -> None:
     first = score_captions(HAND_REFS, HAND_PREDS)
-    meteor = captions._shared_meteor()
+    meteor = captions_java.shared_meteor()
     score_captions(HAND_REFS, HAND_PREDS)
-    assert captions._shared_meteor() is meteor
+    assert captions_java.shared_meteor() is meteor
     meteor.meteor_p.kill()
     meteor.meteor_p.wait()
     again = score_captions(HAND_REFS, HAND_PREDS)
-    assert captions._shared_meteor() is not meteor
+    assert captions_java.shared_meteor() is not meteor
     assert again.metrics == first.metrics
 
 
@@ -143,11 +143,11 @@ def test_meteor_failure_stops_the_jvm_and_frees_its_lock(monkeypatch: pytest.Mon
         raise BrokenPipeError("[Errno 32] Broken pipe")
 
     fake = SimpleNamespace(meteor_p=process, lock=lock, compute_score=broken_compute_score)
-    monkeypatch.setattr(captions, "_shared_meteor", lambda: fake)
+    monkeypatch.setattr(captions_java, "shared_meteor", lambda: fake)
     with pytest.raises(
         SpatialNetError, match="METEOR .* failed: .*Broken pipe; it said: 'Error: out of memory'"
     ):
-        captions._meteor_score({1: ["a"]}, {1: ["a"]})
+        captions_java.meteor_score({1: ["a"]}, {1: ["a"]})
     assert not lock.locked() and process.stdout is not None and process.stdout.closed
 
 
@@ -274,13 +274,17 @@ def test_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "Bleu_4" in capsys.readouterr().out
     document = json.loads(out.read_text(encoding="utf-8"))
     assert set(document) == {
-        "references", "split", "predictions", "num_images", "metrics", "per_image", "unavailable"
+        "references", "split", "predictions", "num_images", "metrics", "per_image", "unavailable",
+        "backend", "implementations", "notes",
     }  # fmt: skip
     assert document["split"] == "test" and document["num_images"] == 2
     assert document["predictions"] == str(preds) and document["references"] == str(dataset)
     assert set(document["metrics"]) == set(METRIC_NAMES)  # write_json sorts keys
     assert set(document["per_image"]) == {"1", "2"}
     assert "SPICE" in document["unavailable"]
+    assert document["backend"] == "java" and document["notes"] == []
+    assert document["implementations"]["METEOR"].startswith("METEOR 1.5 (pycocoevalcap")
+    assert document["implementations"]["tokenizer"].startswith("Stanford PTBTokenizer")
 
 
 def test_cli_bad_predictions_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

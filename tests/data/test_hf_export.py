@@ -126,6 +126,18 @@ def test_questions_without_tiles_are_skipped_and_counted(tiny_world, tmp_path):
         rsvqa_dataset(folder, require_images=True)
 
 
+def test_a_split_without_tiles_is_written_empty_and_reads_back(tiny_world, tmp_path):
+    folder = tmp_path / "rsvqa_lr"
+    shutil.copytree(tiny_world / "rsvqa_lr", folder)
+    for image in read_split(folder, "val").images:
+        image.path.unlink()
+    export(folder, tmp_path / "out", "disk", progress=False)
+    loaded = datasets.load_from_disk(str(tmp_path / "out"))
+    assert len(loaded["val"]) == 0 and loaded["val"].column_names == loaded["train"].column_names
+    with pytest.raises(DataError, match=r"out \[split 'val'\]: no questions"):
+        HFVQA(str(tmp_path / "out"), "val", HFConfig(), ImageProcessor(8), progress=False)
+
+
 def test_questions_text_stands_in_for_absent_question_files(tiny_world, tmp_path):
     """The derivative questions_text/<split>_qa.json (binned answers) when the official files are absent."""
     folder = tmp_path / "rsvqa_lr"

@@ -121,11 +121,13 @@ def ucm_dataset(root: Path, labels: Labels = "auto") -> datasets.DatasetDict:
         if label is not None:
             row["label"] = label
         rows.setdefault(record.split, []).append(row)
-    return datasets.DatasetDict(
-        {
-            split: datasets.Dataset.from_list(split_rows, features=features)
-            for split, split_rows in rows.items()
-        }
+    return datasets.DatasetDict({split: _table(split_rows, features) for split, split_rows in rows.items()})
+
+
+def _table(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
+    """Rows as a table with every column of ``features``, even without rows (a split of absent tiles)."""
+    return datasets.Dataset.from_dict(
+        {name: [row[name] for row in rows] for name in features}, features=features
     )
 
 
@@ -173,7 +175,7 @@ def rsvqa_dataset(
             skipped_questions=sum(len(by_image[image.id]) for image in absent),
             absent_images=len(absent),
         )
-        splits[split] = datasets.Dataset.from_list(rows, features=RSVQA_FEATURES)
+        splits[split] = _table(rows, RSVQA_FEATURES)
     if not splits:
         raise DataError(f"{root}: no LR_split_<split>_images.json; expected an RSVQA-LR folder")
     return datasets.DatasetDict(splits), counts
@@ -220,8 +222,10 @@ def write_dataset(dataset: datasets.DatasetDict, out: Path, format: Format) -> N
     """``save_to_disk`` into ``out``, or ``out/<split>.parquet`` per split; ``out`` must be new or empty."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(f"{out}: exists and is not an empty folder; export into a new folder")
-    if format == "disk":
-        dataset.save_to_disk(str(out))
+    if format == "disk":  # an empty split needs its one (empty) shard, or load_from_disk fails on it
+        dataset.save_to_disk(
+            str(out), num_shards={split: 1 if len(t) == 0 else None for split, t in dataset.items()}
+        )
         return
     if format != "parquet":
         raise DataError(f"export format {format!r}; expected 'disk' or 'parquet'")

@@ -153,6 +153,7 @@ def test_encoded_bytes_decode_exactly_like_the_file(tmp_path: Path, name: str) -
         np.testing.assert_array_equal(load_image(encoded, size), load_image(path, size))
 
 
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # PIL's, on the garbage TIFF header
 def test_corrupt_bytes_name_their_source() -> None:
     from spatialnet.data.images import EncodedImage
 

@@ -73,11 +73,37 @@ class AugmentConfig:
 
 
 @dataclasses.dataclass
+class HFConfig:
+    """Where a Hugging Face dataset keeps what (``data.dataset``: hf_captions, hf_landuse, hf_vqa).
+
+    ``data.root`` is then a ``save_to_disk`` folder, a parquet file or folder (a file per split,
+    ``<split>.parquet`` or ``<split>-00000-of-00002.parquet``, at the top or under ``data/``) or,
+    online, a hub name (``load_dataset(root)``). A column left at None takes the conventional
+    name when the table has one (the names ``spatialnet export`` writes); a named column must exist.
+    """
+
+    config_name: str | None = None  # hub only: the dataset configuration, load_dataset(root, config_name)
+    # the column naming each row's split; None: the DatasetDict's (or parquet files') splits, or a
+    # column "split" of a single table
+    split_column: str | None = None
+    image: str = "image"  # an Image column (encoded bytes, decoded like the file), raw bytes or file paths
+    # string or list-of-strings columns, pooled per image; []: the first of sentences, captions, caption, text
+    captions: list[str] = dataclasses.field(default_factory=list)
+    label: str | None = None  # scene class (ClassLabel, integers or names); None: "label" when present
+    image_id: str | None = None  # None: "imgid" or "image_id" when present, else the row's position
+    question: str = "question"  # a string per row (one question) or a list of strings (all of an image's)
+    answer: str = "answer"  # RSVQA-LR answers: yes/no, rural/urban, raw counts or count bins
+    question_type: str | None = None  # None: "question_type" or "type" when present, else from the text
+    question_id: str | None = None  # None: "question_id" when present, else the question's position
+
+
+@dataclasses.dataclass
 class DataConfig:
     """Which dataset to read, where from, and how images are prepared."""
 
     dataset: str = "ucm_landuse"  # name in the dataset registry
-    root: str | None = None  # dataset folder; quickstart points it at the synthetic world
+    # dataset folder (quickstart points it at the synthetic world); hf_* datasets: also parquet or a hub name
+    root: str | None = None
     image_size: int = 256  # images are resized to this square size
     mean: list[float] = dataclasses.field(default_factory=lambda: [0.5, 0.5, 0.5])
     std: list[float] = dataclasses.field(default_factory=lambda: [0.25, 0.25, 0.25])
@@ -93,6 +119,7 @@ class DataConfig:
     dense_targets: bool = False  # train on every labelled pixel of the window, not only its centre
     input_norm: str = "standardise"  # standardise | minmax, per band with train-centre statistics
     block: int = 13  # side of the split's blocks (one sample centre per block)
+    hf: HFConfig = dataclasses.field(default_factory=HFConfig)  # hf_* datasets: the table's columns
 
 
 @dataclasses.dataclass

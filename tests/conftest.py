@@ -13,6 +13,7 @@ from spatialnet.data.synthetic.forest import synthesize_forest
 from tests.helpers import FOREST_BANDS, REPO, TINY_RECIPE, tiny_forest_recipe, tiny_joint_recipe  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")  # Hugging Face datasets are built locally, never fetched
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -31,6 +32,16 @@ def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("world")
     synthesize(root, seed=0, num_images=42, progress=False)
     return root
+
+
+@pytest.fixture(scope="session")
+def hf_world(tmp_path_factory: pytest.TempPathFactory, tiny_world: Path) -> Path:
+    """The tiny world exported as Hugging Face datasets (save_to_disk): ``ucm_captions/``, ``rsvqa_lr/``."""
+    from spatialnet.data.hf.export import export
+
+    out = tmp_path_factory.mktemp("hf") / "world"
+    export(tiny_world, out, "disk", progress=False)
+    return out
 
 
 @pytest.fixture

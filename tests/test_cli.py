@@ -56,7 +56,7 @@ def one_line_error(capsys, argv) -> str:
 def test_every_subcommand_has_complete_help():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert set(subparsers.choices) >= {"quickstart", "synth", "train", "evaluate", "predict"}
+    assert set(subparsers.choices) >= {"quickstart", "synth", "export", "train", "evaluate", "predict"}
     for name, sub in subparsers.choices.items():
         text = sub.format_help()
         assert sub.description, name

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from spatialnet.cli import (
     app,
     evaluate,
+    export,
     forest_map,
     predict,
     quickstart,
@@ -20,7 +21,7 @@ from spatialnet.cli import (
 )
 from spatialnet.errors import SpatialNetError
 
-COMMANDS = (quickstart, synth, train, evaluate, predict, forest_map, score_captions, score_vqa, app)
+COMMANDS = (quickstart, synth, export, train, evaluate, predict, forest_map, score_captions, score_vqa, app)
 
 
 def build_parser() -> argparse.ArgumentParser:

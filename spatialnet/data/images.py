@@ -1,7 +1,9 @@
 """The project's one image loader: any common raster file to an (H, W, C) uint8 array.
 
-Every reader (UCM-captions, RSVQA, the app, ``predict``) goes through :func:`load_image`, so
-training and inference see identically decoded and resized pixels.
+Every reader (UCM-captions, RSVQA, Hugging Face datasets, the app, ``predict``) goes through
+:func:`load_image`, so training and inference see identically decoded and resized pixels. A
+source is a file path or an :class:`EncodedImage`: a file's bytes held in memory (an image
+column of a Hugging Face dataset), decoded exactly as the file would be.
 
 Conversion rules:
 
@@ -19,8 +21,11 @@ Conversion rules:
 
 from __future__ import annotations
 
+import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import tifffile
@@ -30,18 +35,38 @@ from PIL import Image, UnidentifiedImageError
 from spatialnet.errors import DataError
 
 _TIFF_SUFFIXES = {".tif", ".tiff"}
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF, both byte orders
 _GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601 luma, as PIL's "L"
 
 
-def load_image(path: Path | str, size: int | None = None, channels: int = 3) -> NDArray[np.uint8]:
-    """Read ``path`` as an (H, W, ``channels``) uint8 array, resized to ``size``×``size`` when given.
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image file's bytes in memory; ``name`` says where they came from (in error messages)."""
 
-    Raises :class:`DataError` with the path in a one-line message when the file is missing,
-    unreadable, larger than PIL's decompression-bomb limit, or has a band count that cannot be
-    converted to ``channels``.
+    data: bytes
+    name: str
+
+    @property
+    def is_tiff(self) -> bool:
+        """Whether the bytes are a TIFF (read with tifffile first, as a ``.tif`` file is)."""
+        return self.data[:4] in _TIFF_MAGIC
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ImageSource = Path | EncodedImage  # what load_image reads: a file, or a file's bytes
+
+
+def load_image(source: ImageSource | str, size: int | None = None, channels: int = 3) -> NDArray[np.uint8]:
+    """Read ``source`` as an (H, W, ``channels``) uint8 array, resized to ``size``×``size`` when given.
+
+    Raises :class:`DataError` with the path (or the bytes' name) in a one-line message when the
+    file is missing, unreadable, larger than PIL's decompression-bomb limit, or has a band count
+    that cannot be converted to ``channels``.
     """
-    path = Path(path)
-    if not path.is_file():
+    path = source if isinstance(source, EncodedImage) else Path(source)
+    if isinstance(path, Path) and not path.is_file():
         raise DataError(f"{path}: image file not found")
     array, alpha = _read(path)
     array = _to_uint8(array, path)
@@ -53,9 +78,10 @@ def load_image(path: Path | str, size: int | None = None, channels: int = 3) -> 
     return array if array.flags.writeable else array.copy()  # PIL-backed arrays are read-only
 
 
-def _read(path: Path) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
+def _read(path: ImageSource) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
     """Decode ``path`` to (H, W, C) samples of the file's dtype, plus its alpha band if any."""
-    if path.suffix.lower() in _TIFF_SUFFIXES:
+    tiff = path.is_tiff if isinstance(path, EncodedImage) else path.suffix.lower() in _TIFF_SUFFIXES
+    if tiff:
         try:
             return _read_tifffile(path)
         except DataError:
@@ -68,13 +94,18 @@ def _read(path: Path) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
     return _read_pil(path)
 
 
-def _read_pil(path: Path) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
+def _opened(path: ImageSource) -> Path | BinaryIO:
+    """What PIL and tifffile open: the file itself, or its bytes as a file object."""
+    return io.BytesIO(path.data) if isinstance(path, EncodedImage) else path
+
+
+def _read_pil(path: ImageSource) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
     """Decode with PIL; every mode is turned into gray, RGB or RGB/gray + alpha."""
     try:
         with warnings.catch_warnings():
             # Escalate PIL's bomb *warning* too: a tile that large is never intended input here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(_opened(path)) as image:
                 image.load()
                 return _pil_to_array(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -108,9 +139,9 @@ def _pil_to_array(image: Image.Image) -> tuple[NDArray[np.generic], NDArray[np.g
     return array, None
 
 
-def _read_tifffile(path: Path) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
+def _read_tifffile(path: ImageSource) -> tuple[NDArray[np.generic], NDArray[np.generic] | None]:
     """Decode a TIFF with tifffile, keeping every band and the sample dtype."""
-    with tifffile.TiffFile(path) as tif:
+    with tifffile.TiffFile(_opened(path)) as tif:
         if not tif.series:
             raise ValueError("no image data")
         series = tif.series[0]
@@ -131,7 +162,7 @@ def _read_tifffile(path: Path) -> tuple[NDArray[np.generic], NDArray[np.generic]
     return array, None
 
 
-def _check_bomb(path: Path, shape: tuple[int, ...], axes: str) -> None:
+def _check_bomb(path: ImageSource, shape: tuple[int, ...], axes: str) -> None:
     """Apply PIL's decompression-bomb pixel limit to a TIFF before decoding it."""
     limit = Image.MAX_IMAGE_PIXELS
     pixels = 1
@@ -144,7 +175,7 @@ def _check_bomb(path: Path, shape: tuple[int, ...], axes: str) -> None:
         )
 
 
-def _to_uint8(array: NDArray[np.generic], path: Path) -> NDArray[np.uint8]:
+def _to_uint8(array: NDArray[np.generic], path: ImageSource) -> NDArray[np.uint8]:
     """Scale samples to uint8 by the dtype's range (floats: 0..1 reflectance, clipped)."""
     if array.dtype == np.uint8:
         return np.ascontiguousarray(array, dtype=np.uint8)
@@ -166,7 +197,7 @@ def _composite_on_black(array: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> N
     return ((blended + 127) // 255).astype(np.uint8)
 
 
-def _match_channels(array: NDArray[np.uint8], channels: int, path: Path) -> NDArray[np.uint8]:
+def _match_channels(array: NDArray[np.uint8], channels: int, path: ImageSource) -> NDArray[np.uint8]:
     """Replicate gray to 3 bands or reduce RGB to luma; refuse any other mismatch."""
     bands = array.shape[2]
     if bands == channels:

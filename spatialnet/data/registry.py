@@ -24,7 +24,12 @@ if TYPE_CHECKING:  # the registry stays light: listing datasets loads no torch
 DatasetFactory = Callable[[DataConfig, str, "TrainAugment | None", "Fitted | None"], "RecipeDataset"]
 F = TypeVar("F", bound=DatasetFactory)
 
-BUILT_IN_FAMILIES = ("spatialnet.data.ucm", "spatialnet.data.rsvqa", "spatialnet.data.taiga")
+BUILT_IN_FAMILIES = (
+    "spatialnet.data.ucm",
+    "spatialnet.data.rsvqa",
+    "spatialnet.data.taiga",
+    "spatialnet.data.hf",
+)
 DATASETS: dict[str, DatasetFactory] = {}
 INPUTS: dict[str, str] = {}  # dataset name -> what its items' images are: "image" (RGB) or "cube" windows
 
@@ -75,7 +80,7 @@ def build_dataset(config: DataConfig, split: str, train: bool, fitted: Fitted | 
     if config.root is None:
         raise DataError(
             "data.root is not set: point it at a dataset folder (ucm_captions/, rsvqa_lr/), "
-            "e.g. one written by `spatialnet synth`"
+            "e.g. one written by `spatialnet synth` (hf_* datasets: a datasets folder, parquet or a hub name)"
         )
     from spatialnet.data.transforms import TrainAugment
 

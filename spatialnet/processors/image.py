@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,7 +12,7 @@ from numpy.typing import NDArray
 from torch import Tensor
 
 from spatialnet.config import DataConfig
-from spatialnet.data.images import load_image, resize_square
+from spatialnet.data.images import ImageSource, load_image, resize_square
 from spatialnet.errors import DataError
 
 
@@ -49,9 +48,9 @@ class ImageProcessor:
         """Channels the normalisation expects."""
         return len(self.mean)
 
-    def load(self, path: Path) -> NDArray[np.uint8]:
-        """Read and resize an image file: (S, S, C) uint8."""
-        return load_image(path, self.image_size, channels=self.channels)
+    def load(self, source: ImageSource) -> NDArray[np.uint8]:
+        """Read and resize an image file (or a file's bytes): (S, S, C) uint8."""
+        return load_image(source, self.image_size, channels=self.channels)
 
     def resize(self, array: NDArray[np.uint8]) -> NDArray[np.uint8]:
         """An (H, W, C) uint8 image resized square (PIL bicubic, antialiased when shrinking)."""

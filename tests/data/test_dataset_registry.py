@@ -26,7 +26,15 @@ EXAMPLES: dict[str, tuple[dict, set[str]]] = {
         {"dataset": "taiga", "image_size": 9, "bands": list(range(FOREST_BANDS)), "block": 5},
         {"fertility", "lai", "stand_id"},
     ),
+    "hf_captions": ({"dataset": "hf_captions", "image_size": 32}, {"captions", "references", "landuse"}),
+    "hf_landuse": ({"dataset": "hf_landuse", "image_size": 32}, {"landuse", "image_id"}),
+    "hf_vqa": (
+        {"dataset": "hf_vqa", "image_size": 48, "questions_per_image": 3},
+        {"question", "answer", "question_id", "question_type"},
+    ),
 }
+# Hugging Face datasets read the tiny world's export (the hf_world fixture): the folder of each
+HF_FOLDERS = {"hf_captions": "ucm_captions", "hf_landuse": "ucm_captions", "hf_vqa": "rsvqa_lr"}
 
 
 def test_every_registered_dataset_has_an_example():
@@ -34,15 +42,17 @@ def test_every_registered_dataset_has_an_example():
     assert tiny_joint_recipe("w", "f")["datasets"].keys() <= set(EXAMPLES)
 
 
-def config_for(name: str, tiny_world, forest) -> DataConfig:
+def config_for(name: str, tiny_world, forest, hf_world) -> DataConfig:
     section, _ = EXAMPLES[name]
     root = forest if dataset_input(name) == "cube" else tiny_world
+    if name in HF_FOLDERS:
+        root = hf_world / HF_FOLDERS[name]
     return from_dict(DataConfig, {**section, "root": str(root)}, "test", "data.")
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_dataset_contract(name, tiny_world, forest):
-    config = config_for(name, tiny_world, forest)
+def test_dataset_contract(name, tiny_world, forest, hf_world):
+    config = config_for(name, tiny_world, forest, hf_world)
     train = build_dataset(config, "train", train=True)
     assert isinstance(train, RecipeDataset)
     val = build_dataset(config, "val", train=False, fitted=Fitted.of(train))
@@ -59,8 +69,8 @@ def test_dataset_contract(name, tiny_world, forest):
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
-def test_dataset_errors_name_what_is_wrong(name, tiny_world, forest, tmp_path):
-    config = config_for(name, tiny_world, forest)
+def test_dataset_errors_name_what_is_wrong(name, tiny_world, forest, hf_world, tmp_path):
+    config = config_for(name, tiny_world, forest, hf_world)
     with pytest.raises((DataError, ValueError), match="(?i)split|no_such_split"):
         build_dataset(config, "no_such_split", train=False)
     config.root = str(tmp_path / "missing")

@@ -128,3 +128,36 @@ def test_decompression_bomb_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for name in ("big.png", "big.tif"):
         with pytest.raises(DataError, match="decompression-bomb"):
             load_image(tmp_path / name, 8)
+
+
+@pytest.mark.parametrize("name", ["a.jpg", "a.png", "a.tif", "planar.tif", "wide.tif"])
+def test_encoded_bytes_decode_exactly_like_the_file(tmp_path: Path, name: str) -> None:
+    """A file's bytes in memory (a Hugging Face image column) give the file's pixels, TIFFs by tifffile."""
+    from spatialnet.data.images import EncodedImage
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / name
+    if name == "planar.tif":
+        tifffile.imwrite(
+            path, rng.integers(0, 256, (3, 9, 11), dtype=np.uint8), photometric="rgb", planarconfig="separate"
+        )
+    elif name == "wide.tif":
+        tifffile.imwrite(path, rng.integers(0, 65536, (9, 11, 3), dtype=np.uint16), photometric="rgb")
+    elif name.endswith(".tif"):
+        tifffile.imwrite(path, rng.integers(0, 256, (9, 11, 3), dtype=np.uint8), photometric="rgb")
+    else:
+        Image.fromarray(rng.integers(0, 256, (9, 11, 3), dtype=np.uint8)).save(path)
+    encoded = EncodedImage(path.read_bytes(), f"row 3 ({name})")
+    assert encoded.is_tiff == name.endswith(".tif")
+    for size in (None, 16):
+        np.testing.assert_array_equal(load_image(encoded, size), load_image(path, size))
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # PIL's, on the garbage TIFF header
+def test_corrupt_bytes_name_their_source() -> None:
+    from spatialnet.data.images import EncodedImage
+
+    with pytest.raises(DataError, match=r"table train row 7 \(7.tif\): not a readable image"):
+        load_image(EncodedImage(b"II*\x00garbage", "table train row 7 (7.tif)"))
+    with pytest.raises(DataError, match=r"row 2: not a readable image"):
+        load_image(EncodedImage(b"not an image", "row 2"))

@@ -48,7 +48,16 @@ def read_json(path: Path, expected: str) -> Any:
 
 def read_records(path: Path) -> list[CaptionRecord]:
     """Every image record of ``dataset.json``, validated (filename, integer imgid, split, raw sentences)."""
-    data = read_json(path, 'a Karpathy-style {"images": [...]} object')
+    return parse_records(read_karpathy(path), path)
+
+
+def read_karpathy(path: Path) -> Any:
+    """The parsed ``dataset.json`` (validate it with :func:`parse_records`)."""
+    return read_json(path, 'a Karpathy-style {"images": [...]} object')
+
+
+def parse_records(data: Any, path: Path) -> list[CaptionRecord]:
+    """The image records of parsed ``dataset.json`` content ``data`` (``path`` names it in errors)."""
     images = data.get("images") if isinstance(data, dict) else None
     if not isinstance(images, list):
         raise DataError(f"{path}: expected a top-level object with an 'images' list (Karpathy format)")

@@ -1,0 +1,116 @@
+"""``VQAImages``: preloaded images, each with every question asked about it, as recipe items.
+
+What the VQA head reads, whatever the files were: the official RSVQA-LR split files
+(:mod:`spatialnet.data.rsvqa`) or a Hugging Face table (:mod:`spatialnet.data.hf`). Running the
+backbone once per image and answering all its questions from the same features is 20–100×
+cheaper than one backbone pass per question, which is what makes CPU training possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from spatialnet.data.preload import PreloadedImages
+from spatialnet.data.rsvqa.answers import remap_sides
+from spatialnet.data.rsvqa.files import VQAQuestion
+from spatialnet.data.transforms import TrainAugment
+from spatialnet.errors import DataError
+from spatialnet.processors.image import ImageProcessor
+
+
+class VQAImages(PreloadedImages):
+    """Images with their questions, answers (official 9 classes) and question types.
+
+    **Items.** ``{"image": float32 (3, S, S); "image_id": int64; "question": [str];
+    "answer": [str] (binned); "question_type": [str]; "question_id": [int]; "count": [float]
+    (the raw count of count questions, NaN otherwise)}``.
+
+    **Augmentation.** Flips and quarter turns are drawn here, per item from ``(epoch seed, index)``,
+    and the side words of each question (left/right/top/bottom) are remapped so every answer stays
+    true (:func:`remap_sides`). Random resized crops are refused: they change counts and presence.
+    Colour jitter comes from ``augment``. ``questions_per_image`` > 0 draws that many questions per
+    image each epoch (all when fewer). Draws are seeded per item and epoch
+    (:class:`~spatialnet.data.preload.PreloadedImages`).
+    """
+
+    def __init__(
+        self,
+        split: str,
+        processor: ImageProcessor,
+        augment: TrainAugment | None,
+        images: Tensor,
+        image_ids: Sequence[int],
+        questions: Sequence[list[VQAQuestion]],
+        questions_per_image: int = 0,
+    ) -> None:
+        """The split's preloaded ``images``, their ids and each image's (non-empty) list of questions."""
+        check_vqa_options(augment, questions_per_image)
+        super().__init__(split, processor, augment, images, image_ids)
+        self.questions_per_image = questions_per_image
+        self.questions = [list(qs) for qs in questions]
+
+    @property
+    def num_questions(self) -> int:
+        """Questions in the split (what the metrics count)."""
+        return sum(len(qs) for qs in self.questions)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        """One image and its questions, augmented consistently when training."""
+        index = self.position(index)
+        image = self.images[index]
+        questions = self.questions[index]
+        texts = [q.question for q in questions]
+        if self.augment is not None:
+            generator = self.seeded(index)
+            image, texts = self._flip_and_turn(image, texts, generator)
+            image = self.augment.jitter(image, generator)
+            if 0 < self.questions_per_image < len(questions):
+                keep = torch.randperm(len(questions), generator=generator)[: self.questions_per_image]
+                chosen = sorted(int(i) for i in keep)
+                questions = [questions[i] for i in chosen]
+                texts = [texts[i] for i in chosen]
+        return {
+            "image": self.processor.normalize(image),
+            "image_id": torch.tensor(self.image_ids[index], dtype=torch.int64),
+            "question": texts,
+            "answer": [q.answer for q in questions],
+            "question_type": [q.type for q in questions],
+            "question_id": [q.id for q in questions],
+            "count": [float(q.count) if q.count is not None else float("nan") for q in questions],
+        }
+
+    def _flip_and_turn(
+        self, image: torch.Tensor, texts: list[str], generator: torch.Generator
+    ) -> tuple[torch.Tensor, list[str]]:
+        """Random flips and quarter turns of the image, with the questions' side words remapped."""
+        assert self.augment is not None
+        hflip = self.augment.hflip and bool(torch.rand((), generator=generator) < 0.5)
+        vflip = self.augment.vflip and bool(torch.rand((), generator=generator) < 0.5)
+        turns = int(torch.randint(0, 4, (1,), generator=generator)) if self.augment.rot90 else 0
+        if hflip:
+            image = image.flip(-1)
+        if vflip:
+            image = image.flip(-2)
+        image = torch.rot90(image, turns, dims=(-2, -1))
+        return image.contiguous(), [remap_sides(t, hflip, vflip, turns) for t in texts]
+
+    def texts(self, key: str = "question") -> list[str]:
+        """Every question of the split (to train the question vocabulary on)."""
+        if key != "question":
+            raise DataError(f"{type(self).__name__} has sentences under 'question', not {key!r}")
+        return [q.question for qs in self.questions for q in qs]
+
+
+def check_vqa_options(augment: TrainAugment | None, questions_per_image: int) -> None:
+    """Refuse crops (they change counts and presence) and a negative question draw, before any reading."""
+    if augment is not None and augment.random_resized_crop is not None:
+        raise DataError(
+            "data.augment.random_resized_crop must be null for RSVQA: a crop changes counts and "
+            "presence answers"
+        )
+    if questions_per_image < 0:
+        raise DataError(f"data.questions_per_image must be >= 0, got {questions_per_image}")

@@ -30,7 +30,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.shutil import copy as gdal_copy
 from rasterio.windows import Window
 
-from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
+from spatialnet.mapping.layers import NO_DATA_CLASS, NO_DATA_NAME, VALID, Layer
 from spatialnet.mapping.rasters import RasterSet, describe
 
 BLOCK = 256  # tile side, pixels
@@ -119,7 +119,7 @@ def write_geotiffs(rasters: RasterSet, out: Path, source: str, cog: bool = False
                 if layer.unit:
                     dataset.units = [layer.unit] * dataset.count
                 if layer.kind == "class":
-                    names = ("no data", *layer.class_names)
+                    names = (NO_DATA_NAME, *layer.class_names)
                     dataset.update_tags(
                         1, **{f"CLASS_{NO_DATA_CLASS + k}": name for k, name in enumerate(names)}
                     )

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import spectral.io.envi as spy_envi
 
 from spatialnet.data.taiga.envi import allocate_envi
-from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
+from spatialnet.mapping.layers import NO_DATA_CLASS, NO_DATA_NAME, VALID, Layer
 from spatialnet.mapping.quicklook import class_colours
 from spatialnet.model import SpatialNet
 
@@ -78,7 +78,7 @@ def _header(
         "band names": list(layer.band_names),
     }
     if layer.kind == "class":
-        names = ["no data", *layer.class_names]
+        names = [NO_DATA_NAME, *layer.class_names]
         colours = np.vstack([[0, 0, 0], class_colours(len(layer.class_names))])
         header.update(
             {

@@ -98,6 +98,9 @@ def test_a_stopped_geotiff_map_resumes_to_identical_files(maps, predictor, cube,
     out = tmp_path / "stopped"
     first = map_scene(predictor, cube, out, settings("gtiff"), progress=False, stop_after_strips=1)
     assert first.windows > 0 and not list(out.glob("*.tif")) and (out / WORK_DIR / "valid.img").is_file()
+    # as if a run had been killed while copying: a torn GeoTIFF and sidecar, not recorded as written
+    (out / "valid.tif").write_bytes(b"II*\x00torn")
+    (out / "species_class.tif.aux.xml").write_text("<PAMDataset>")
     resumed = map_scene(predictor, cube, out, settings("gtiff"), progress=False)
     assert resumed.strips_reused == 1 and resumed.windows > 0
     tiffs = sorted(p.name for p in gtiff.iterdir() if p.suffix in (".tif", ".xml", ".png"))

@@ -12,9 +12,12 @@ model in its trained form (BatchNorm layers, NCHW: how ``map`` ran before its in
 the speed-up side by side. Then ``--check-pixels`` random mapped pixels are
 compared with ``Predictor.predict_pixel`` (classes equal; probabilities and values bit-identical,
 or how far apart), and on the smallest cube a map killed (SIGKILL) after its first finished strip
-is resumed and compared byte for byte with the uninterrupted one.
+is resumed and compared byte for byte with the uninterrupted one. With ``--formats envi gtiff
+cog`` each cube is also mapped into GeoTIFFs (and COGs) in fresh processes: peak RSS, seconds and
+bytes on disk beside the ENVI map's, and every pixel compared with it.
 
     python scripts/bench_map.py --run runs/taiga-tiny --out runs/bench/map.json
+    python scripts/bench_map.py --run runs/taiga-tiny --sizes-gib 1 --formats envi gtiff cog
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from spatialnet.data.taiga.envi import open_envi
 from spatialnet.data.taiga.split import CUBE_NAME, resolve_taiga_root
 from spatialnet.mapping.resume import DONE_FILE
 from spatialnet.mapping.scene import map_scene
-from spatialnet.mapping.settings import MapSettings
+from spatialnet.mapping.settings import FORMATS, MapSettings
 from spatialnet.model import load_run
 from spatialnet.predictor import Predictor
 
@@ -98,7 +101,7 @@ def child_map(args: argparse.Namespace) -> None:
     predictor = trained_form_predictor(args.run) if args.trained_form else Predictor.from_run(args.run, "cpu")
     loaded = peak_rss_bytes()
     before = matmul_peak_gflops()
-    settings = MapSettings(stride=args.stride, batch_size=args.batch_size)
+    settings = MapSettings(stride=args.stride, batch_size=args.batch_size, raster_format=args.child_format)
     summary = map_scene(predictor, args.child_image, args.child_out, settings, progress=False)
     after = matmul_peak_gflops()
     peak = peak_rss_bytes()
@@ -114,9 +117,12 @@ def child_map(args: argparse.Namespace) -> None:
     )
 
 
-def run_child(args: argparse.Namespace, image: Path, out: Path, trained_form: bool = False) -> dict[str, Any]:
-    """Map ``image`` into ``out`` in a new process; its summary and peak RSS."""
+def run_child(
+    args: argparse.Namespace, image: Path, out: Path, trained_form: bool = False, raster_format: str = "envi"
+) -> dict[str, Any]:
+    """Map ``image`` into ``out`` (as ``raster_format``) in a new process; its summary and peak RSS."""
     command = [sys.executable, __file__, "--child-image", str(image), "--child-out", str(out)]
+    command += ["--child-format", raster_format]
     command += ["--run", str(args.run), "--stride", str(args.stride), "--batch-size", str(args.batch_size)]
     command += ["--trained-form"] if trained_form else []
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -150,6 +156,25 @@ def same_files(a: Path, b: Path) -> bool:
     """Every raster, header and quicklook of map ``a`` equals map ``b``'s, byte for byte."""
     names = sorted(p.name for p in a.iterdir() if p.suffix in (".img", ".hdr", ".png"))
     return bool(names) and all((a / n).read_bytes() == (b / n).read_bytes() for n in names)
+
+
+def geotiff_vs_envi(args: argparse.Namespace, image: Path, envi: Path, raster_format: str) -> dict[str, Any]:
+    """Map ``image`` as GeoTIFFs in a fresh process: peak RSS, time, size, and pixels vs the ENVI map."""
+    import rasterio
+
+    out = envi.with_name(f"{envi.name}_{raster_format}")
+    result = run_child(args, image, out, raster_format=raster_format)
+    equal = True
+    for header in sorted(envi.glob("*.hdr")):
+        expected = np.asarray(open_envi(header).memmap()).transpose(2, 0, 1)
+        with rasterio.open(out / f"{header.stem}.tif") as tif:
+            equal &= bool(np.array_equal(tif.read(), expected, equal_nan=True))
+    return {
+        "peak_rss_bytes": result["peak_rss_bytes"],
+        "seconds": result["summary"]["seconds"],
+        "raster_bytes": sum(p.stat().st_size for p in out.iterdir() if ".tif" in p.name),
+        "pixels_equal_envi": equal,
+    }
 
 
 def matches_predict(predictor: Predictor, image: Path, out: Path, stride: int, count: int) -> dict[str, Any]:
@@ -206,12 +231,20 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--check-pixels", type=int, default=200)
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=FORMATS,
+        default=["envi"],
+        help="also map each cube into these formats",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("runs/bench/map_work"))
     parser.add_argument("--keep", action="store_true", help="keep the cubes and maps")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/map.json"))
     parser.add_argument("--child-image", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trained-form", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-format", default="envi", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_image is not None:
         child_map(args)
@@ -251,6 +284,9 @@ def main() -> None:
                 "peak_rss_bytes": result["peak_rss_bytes"],
                 "rss_after_loading_model_bytes": result["loaded_rss_bytes"],
             }
+            entry["raster_bytes"] = sum(p.stat().st_size for p in (work / f"map_{side}").glob("*.img"))
+            for raster_format in (f for f in args.formats if f != "envi"):
+                entry[raster_format] = geotiff_vs_envi(args, image, work / f"map_{side}", raster_format)
             entry["matches_predict"] = matches_predict(
                 predictor, image, work / f"map_{side}", args.stride, args.check_pixels
             )
@@ -293,6 +329,13 @@ def main() -> None:
         ),
         "resume_identical": bool(cubes and cubes[0]["resume"]["identical_to_uninterrupted"]),
     }
+    for raster_format in (f for f in args.formats if f != "envi"):
+        report[f"{raster_format}_peak_rss_vs_envi"] = [
+            c[raster_format]["peak_rss_bytes"] / c["peak_rss_bytes"] for c in cubes
+        ]
+        report[f"{raster_format}_pixels_equal_envi"] = all(
+            c[raster_format]["pixels_equal_envi"] for c in cubes
+        )
     write_report(report, args.out)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 VALID = "valid"
 NO_DATA_CLASS = 0
+NO_DATA_NAME = "no data"  # the name of class code 0 in class maps
 
 
 @dataclass(frozen=True)

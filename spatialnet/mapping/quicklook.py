@@ -5,6 +5,7 @@ takes milliseconds, so the app's Forest tab draws its 16 maps per request withou
 plotting library. Legends depend only on the class names and colours, so each is drawn once
 per process. Scenes larger than ``MAX_SIDE`` pixels are shown decimated (every k-th pixel),
 which the title says; small areas are enlarged (nearest neighbour) to at least ``MIN_SIDE``.
+``save_quicklooks`` draws every layer of a finished map, read from its ENVI files or GeoTIFFs.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import importlib.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
+
+from spatialnet.mapping.layers import Layer
 
 MAX_SIDE = 2048
 MIN_SIDE = 384  # small map areas are enlarged to this side, so a 16-pixel window stays legible
@@ -163,3 +167,41 @@ def save_value_map(values: npt.NDArray[np.floating], label: str, path: Path, tit
     rgb[~finite] = NO_DATA
     image = _enlarged(rgb)
     return _compose(image, colour_bar(low, high, label, image.height), title, path)
+
+
+class MapRasters(Protocol):
+    """A map's finished layers as the summary and the quicklooks read them, whatever their format."""
+
+    folder: Path
+    layers: list[Layer]
+    shape: tuple[int, int]
+
+    def read(self, layer: Layer, step: int = 1) -> npt.NDArray[Any]:
+        """The (bands, rows, cols) layer, every ``step``-th pixel."""
+        ...
+
+
+def save_quicklooks(rasters: MapRasters, source: str, stride: int = 1) -> list[str]:
+    """PNG quicklooks of every class, confidence, value and validity layer; returns their file names.
+
+    Titles say every how many cube pixels one quicklook pixel shows (map stride × display step).
+    """
+    step = display_step(rasters.shape)
+    note = f" (sampled every {step * stride} pixels)" if step * stride > 1 else ""
+    written: list[str] = []
+    for layer in rasters.layers:
+        png = rasters.folder / f"{layer.name}.png"
+        data = rasters.read(layer, step)
+        if layer.kind == "class":
+            colours = class_colours(len(layer.class_names))
+            save_class_map(data[0], layer.class_names, colours, png, f"{layer.head} of {source}{note}")
+        elif layer.kind == "probability":
+            label = "probability of the predicted class"
+            save_value_map(data.max(axis=0), label, png, f"{layer.head} confidence{note}")
+        elif layer.kind == "value":
+            save_value_map(data[0], layer.band_names[0], png, f"{layer.head} of {source}{note}")
+        else:
+            green = np.asarray([[60, 140, 60]], np.uint8)
+            save_class_map(data[0], ["predicted"], green, png, f"pixels with a prediction{note}")
+        written.append(png.name)
+    return written

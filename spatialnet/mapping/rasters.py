@@ -4,11 +4,13 @@ Layers follow the model's heads: per categorical variable a class map (``NAME_cl
 ENVI classification: 0 = no data, k + 1 = class k, with class names and colours) and its class
 probabilities (``NAME_probability``, float32, one band per class); per continuous variable its
 value in physical units (``NAME``, float32); and the validity mask (``valid``, uint8). Float
-layers hold NaN where there is no prediction.
+layers hold NaN where there is no prediction. Headers keep the cube's georeferencing: its ``map
+info`` moved to the output grid and its ``coordinate system string`` (WKT), when it has them.
 
 Data files are band-sequential and allocated at full size up front, so each strip is written in
 place (``os.pwrite``), never held in memory as a whole scene, and ``fsync``-ed before the strip is
-recorded as done (:mod:`spatialnet.mapping.resume`).
+recorded as done (:mod:`spatialnet.mapping.resume`). GeoTIFF maps are copied from these files
+once they are complete (:mod:`spatialnet.mapping.geotiff`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy.typing as npt
 import spectral.io.envi as spy_envi
 
 from spatialnet.data.taiga.envi import allocate_envi
-from spatialnet.mapping.layers import NO_DATA_CLASS, VALID, Layer
+from spatialnet.mapping.layers import NO_DATA_CLASS, NO_DATA_NAME, VALID, Layer
 from spatialnet.mapping.quicklook import class_colours
 from spatialnet.model import SpatialNet
 
@@ -36,10 +38,35 @@ def output_layers(model: SpatialNet) -> list[Layer]:
     return layers
 
 
-def _header(layer: Layer, shape: tuple[int, int], map_info: list[str] | None, source: str) -> dict[str, Any]:
+COORDINATE_SYSTEM = "coordinate system string"
+
+
+def georeferencing(map_info: list[str] | None, coordinate_system: str | list[str] | None) -> dict[str, Any]:
+    """The output headers' georeferencing fields: the grid's ``map info`` and the cube's WKT, if any.
+
+    spectral splits a braced header value at its commas; WKT has no spaces beside them, so the
+    parts joined with "," are the cube's string. A WKT without a map info places nothing: dropped.
+    """
+    if map_info is None:
+        return {}
+    fields: dict[str, Any] = {"map info": map_info}
+    if coordinate_system:
+        wkt = coordinate_system if isinstance(coordinate_system, str) else ",".join(coordinate_system)
+        fields[COORDINATE_SYSTEM] = "{" + wkt.strip().strip("{}") + "}"
+    return fields
+
+
+def describe(layer: Layer, source: str) -> str:
+    """One line saying what a layer's raster is (the ENVI header's and the GeoTIFF's description)."""
+    return f"spatialnet map of {source}: {layer.kind} layer {layer.name}"
+
+
+def _header(
+    layer: Layer, shape: tuple[int, int], georeference: Mapping[str, Any], source: str
+) -> dict[str, Any]:
     rows, cols = shape
     header: dict[str, Any] = {
-        "description": f"spatialnet map of {source}: {layer.kind} layer {layer.name}",
+        "description": describe(layer, source),
         "samples": cols,
         "lines": rows,
         "bands": len(layer.band_names),
@@ -51,7 +78,7 @@ def _header(layer: Layer, shape: tuple[int, int], map_info: list[str] | None, so
         "band names": list(layer.band_names),
     }
     if layer.kind == "class":
-        names = ["no data", *layer.class_names]
+        names = [NO_DATA_NAME, *layer.class_names]
         colours = np.vstack([[0, 0, 0], class_colours(len(layer.class_names))])
         header.update(
             {
@@ -61,8 +88,7 @@ def _header(layer: Layer, shape: tuple[int, int], map_info: list[str] | None, so
                 "data ignore value": NO_DATA_CLASS,
             }
         )
-    if map_info is not None:
-        header["map info"] = map_info
+    header.update(georeference)
     return header
 
 
@@ -81,7 +107,7 @@ class RasterSet:
         folder: Path,
         layers: Sequence[Layer],
         shape: tuple[int, int],
-        map_info: list[str] | None,
+        georeference: Mapping[str, Any],
         source: str,
     ) -> RasterSet:
         """Write every header and allocate every data file at its full size (sparse: no time, no disk yet).
@@ -92,7 +118,7 @@ class RasterSet:
         for layer in layers:
             # on a resumed map the header comes out the same and the data file keeps its strips
             allocate_envi(
-                folder / layer.header, _header(layer, shape, map_info, source), folder / layer.data_file
+                folder / layer.header, _header(layer, shape, georeference, source), folder / layer.data_file
             )
         return cls(folder, layers, shape)
 

@@ -4,12 +4,15 @@
 done, a summary; ``strips.done`` holds one byte per strip, set (and fsync-ed) only after the
 strip's rasters are fsync-ed. A strip cut short by a kill is not marked and is computed again,
 and every strip is computed from the same windows in the same batches, so a resumed map is
-byte-identical to an uninterrupted one. Re-running with other settings is refused rather than
+byte-identical to an uninterrupted one. A GeoTIFF map is copied from its finished ENVI strips,
+then ``geotiffs_written`` is set and the strips are removed: a kill during the copy copies again,
+from the same strips, to the same bytes. Re-running with other settings is refused rather than
 mixing two maps in one folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -79,9 +82,16 @@ class MapProgress:
 
     @staticmethod
     def _remove(folder: Path, previous: Mapping[str, Any]) -> None:
-        """Delete the files an earlier map wrote (only those it lists), so a new one starts clean."""
-        for name in [*previous.get("files", []), DONE_FILE, MANIFEST]:
-            (folder / name).unlink(missing_ok=True)
+        """Delete the files an earlier map wrote (only those it lists), so a new one starts clean.
+
+        Subfolders the listed files leave empty go too (a GeoTIFF map's ENVI strips).
+        """
+        paths = [folder / name for name in [*previous.get("files", []), DONE_FILE, MANIFEST]]
+        for path in paths:
+            path.unlink(missing_ok=True)
+        for parent in sorted({path.parent for path in paths} - {folder}, reverse=True):
+            with contextlib.suppress(OSError):  # not empty: holds files the map did not list
+                parent.rmdir()
 
     def done(self) -> list[bool]:
         """Which strips are finished."""
@@ -100,12 +110,28 @@ class MapProgress:
         """List the files this map writes in the manifest (so --overwrite removes exactly those)."""
         self._update({"files": files})
 
+    def geotiffs_written(self) -> bool:
+        """Whether the GeoTIFFs were copied from the finished strips (and the strips may be gone)."""
+        return bool(self._manifest().get("geotiffs_written", False))
+
+    def mark_geotiffs_written(self) -> None:
+        """Record (durably) that every GeoTIFF is written and fsync-ed, so the strips can be removed."""
+        self._update({"geotiffs_written": True})
+        fd = os.open(self.folder / MANIFEST, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def finish(self, summary: Mapping[str, Any]) -> None:
         """Mark the map complete and store its summary."""
         self._update({"complete": True, "summary": dict(summary)})
 
+    def _manifest(self) -> dict[str, Any]:
+        manifest: dict[str, Any] = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+        return manifest
+
     def _update(self, fields: Mapping[str, Any]) -> None:
-        path = self.folder / MANIFEST
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = self._manifest()
         manifest.update(fields)
-        write_json(path, manifest)
+        write_json(self.folder / MANIFEST, manifest)

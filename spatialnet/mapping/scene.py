@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import queue
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -30,16 +31,17 @@ from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
 from spatialnet.mapping.grid import MapGrid, Region
 from spatialnet.mapping.layers import Layer
-from spatialnet.mapping.quicklook import class_colours, display_step, save_class_map, save_value_map
-from spatialnet.mapping.rasters import RasterSet, output_layers
+from spatialnet.mapping.quicklook import MapRasters, save_quicklooks
+from spatialnet.mapping.rasters import COORDINATE_SYSTEM, RasterSet, georeferencing, output_layers
 from spatialnet.mapping.resume import MapProgress, file_digest
-from spatialnet.mapping.settings import DEFAULT_SETTINGS, MapSettings
+from spatialnet.mapping.settings import DEFAULT_SETTINGS, FORMATS, MapSettings
 from spatialnet.predictor import Predictor
 from spatialnet.processors import HyperspectralProcessor
 from spatialnet.progress import make_progress
 
 T = TypeVar("T")
 PAD_MULTIPLE = 64  # a strip's last batch is padded to a multiple of this many windows (few batch shapes)
+WORK_DIR = "partial"  # a GeoTIFF map's ENVI strips while it is computed (removed once copied)
 
 
 @dataclass
@@ -55,6 +57,8 @@ class MapSummary:
     valid_pixels: int  # pixels with a prediction in the whole map
     seconds: float
     windows_per_second: float
+    raster_format: str = "envi"
+    georeferenced: bool = True  # False: the cube's header has no map info, the rasters none either
     files: list[str] = field(default_factory=list)
 
 
@@ -96,6 +100,8 @@ def map_scene(
     started = time.perf_counter()
     if settings.batch_size < 1:
         raise DataError(f"--batch-size {settings.batch_size}: expected at least 1")
+    if settings.raster_format not in FORMATS:
+        raise DataError(f"--format {settings.raster_format!r}: expected one of {', '.join(FORMATS)}")
     processor = predictor.cube_processor()
     cube = predictor.open_cube(image)
     lines, samples, _ = cube.shape
@@ -109,12 +115,18 @@ def map_scene(
     strips = grid.strips
     run_settings = _settings(predictor, cube, grid, settings)
     state = MapProgress.start(out, run_settings, len(strips), settings.overwrite)
-    files = [name for layer in layers for name in (layer.header, layer.data_file)]
+    geotiff = settings.raster_format != "envi"
+    copied = geotiff and state.geotiffs_written()
+    files, needed, listed = _files(layers, geotiff, copied)
     done = state.done()
-    if any(done) and not all((out / name).is_file() for name in files):
+    if any(done) and not all((out / name).is_file() for name in needed):
         raise DataError(f"{out}: finished strips are recorded but output files are missing; use --overwrite")
-    state.record_files(files)
-    rasters = RasterSet.create(out, layers, grid.shape, grid.map_info(cube.map_info), cube.path.name)
+    state.record_files(listed)
+    georeference = georeferencing(grid.map_info(cube.map_info), cube.metadata.get(COORDINATE_SYSTEM))
+    work = out / WORK_DIR if geotiff else out
+    rasters = RasterSet(work, layers, grid.shape)
+    if not copied:
+        rasters = RasterSet.create(work, layers, grid.shape, georeference, cube.path.name)
     todo = [k for k, finished in enumerate(done) if not finished]
     if stop_after_strips is not None:
         todo = todo[:stop_after_strips]
@@ -130,14 +142,48 @@ def map_scene(
         valid_pixels=0,
         seconds=seconds,
         windows_per_second=windows / seconds if seconds > 0 else 0.0,
+        raster_format=settings.raster_format,
+        georeferenced=bool(georeference),
         files=files,
     )
     if all(state.done()):
-        summary.valid_pixels = int(rasters.read(layers[-1]).sum())
+        maps = _geotiffs(rasters, state, out, cube.path.name, settings.raster_format) if geotiff else rasters
+        summary.valid_pixels = int(maps.read(layers[-1]).sum())
+        summary.files = [name for name in files if (out / name).is_file()]
         if settings.quicklooks:
-            summary.files += save_quicklooks(rasters, cube.path.name, grid.stride)
+            summary.files += save_quicklooks(maps, cube.path.name, grid.stride)
         state.finish(asdict(summary))
     return summary
+
+
+def _files(layers: list[Layer], geotiff: bool, copied: bool) -> tuple[list[str], list[str], list[str]]:
+    """The map's files, those a resumed map needs, and every file it may write (for ``--overwrite``).
+
+    An ENVI map's files are its strips; a GeoTIFF map's strips sit in :data:`WORK_DIR` (with a
+    COG's intermediate GeoTIFFs) until the GeoTIFFs are copied from them.
+    """
+    envi = [name for layer in layers for name in (layer.header, layer.data_file)]
+    if not geotiff:
+        return envi, envi, envi
+    from spatialnet.mapping.geotiff import geotiff_files, tiff_name  # deferred: GDAL, only for GeoTIFF maps
+
+    files = geotiff_files(layers)
+    work = [f"{WORK_DIR}/{name}" for name in [*envi, *files]]
+    needed = [tiff_name(layer) for layer in layers] if copied else work[: len(envi)]
+    return files, needed, [*files, *work]
+
+
+def _geotiffs(
+    rasters: RasterSet, state: MapProgress, out: Path, source: str, raster_format: str
+) -> MapRasters:
+    """The finished map's GeoTIFFs, copied from its ENVI strips unless an earlier run did; strips removed."""
+    from spatialnet.mapping.geotiff import GeoTiffSet, write_geotiffs
+
+    if not state.geotiffs_written():
+        write_geotiffs(rasters, out, source, cog=raster_format == "cog")
+        state.mark_geotiffs_written()
+    shutil.rmtree(rasters.folder, ignore_errors=True)
+    return GeoTiffSet(out, rasters.layers, rasters.shape)
 
 
 def _return_freed_memory() -> None:
@@ -157,7 +203,7 @@ def _settings(predictor: Predictor, cube: EnviImage, grid: MapGrid, settings: Ma
     """Everything the output depends on: a resumed map must match all of it."""
     weights = predictor.checkpoint / WEIGHTS_FILE if predictor.checkpoint else None
     stat = cube.data_path.stat()
-    return {
+    run: dict[str, Any] = {
         "model": predictor.recipe.name,
         "weights_sha256": file_digest(weights) if weights and weights.is_file() else None,
         "image": str(cube.path.resolve()),
@@ -171,6 +217,9 @@ def _settings(predictor: Predictor, cube: EnviImage, grid: MapGrid, settings: Ma
         "batch_size": settings.batch_size,
         "device": predictor.device.type,
     }
+    if settings.raster_format != "envi":  # only then: ENVI maps made before --format still resume
+        run["format"] = settings.raster_format
+    return run
 
 
 def _run(
@@ -185,6 +234,8 @@ def _run(
     show: bool,
 ) -> int:
     """Compute and write the strips in ``todo``; returns the number of windows predicted."""
+    if not todo:  # nothing to open: a GeoTIFF map's strips may be gone
+        return 0
     strips = grid.strips
     total = sum((strips[k][1] - strips[k][0]) * grid.shape[1] for k in todo)
     count = finished = 0  # windows predicted; output pixels of the strips written
@@ -351,29 +402,3 @@ def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 buffer.get_nowait()
             except queue.Empty:
                 worker.join(timeout=0.05)
-
-
-def save_quicklooks(rasters: RasterSet, source: str, stride: int = 1) -> list[str]:
-    """PNG quicklooks of every class, confidence, value and validity layer; returns their file names.
-
-    Titles say every how many cube pixels one quicklook pixel shows (map stride × display step).
-    """
-    step = display_step(rasters.shape)
-    note = f" (sampled every {step * stride} pixels)" if step * stride > 1 else ""
-    written: list[str] = []
-    for layer in rasters.layers:
-        png = rasters.folder / f"{layer.name}.png"
-        data = rasters.read(layer, step)
-        if layer.kind == "class":
-            colours = class_colours(len(layer.class_names))
-            save_class_map(data[0], layer.class_names, colours, png, f"{layer.head} of {source}{note}")
-        elif layer.kind == "probability":
-            label = "probability of the predicted class"
-            save_value_map(data.max(axis=0), label, png, f"{layer.head} confidence{note}")
-        elif layer.kind == "value":
-            save_value_map(data[0], layer.band_names[0], png, f"{layer.head} of {source}{note}")
-        else:
-            green = np.asarray([[60, 140, 60]], np.uint8)
-            save_class_map(data[0], ["predicted"], green, png, f"pixels with a prediction{note}")
-        written.append(png.name)
-    return written

@@ -12,6 +12,8 @@ import pytest
 from spatialnet.cli.main import main
 from spatialnet.errors import SpatialNetError
 from spatialnet.metrics import wordnet
+from spatialnet.metrics.bootstrap import paired_test
+from spatialnet.metrics.caption_tally import caption_tally
 from spatialnet.metrics.captions import FALLBACK_NOTE, METRIC_NAMES, resolve_backend, score_captions
 from spatialnet.metrics.scoring import caption_metrics
 
@@ -120,3 +122,14 @@ def test_cli_marks_the_nltk_backend(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert document["backend"] == "nltk" and document["notes"] == []
     assert document["implementations"]["METEOR"].startswith("nltk ")
     assert set(document["implementations"]) == {"tokenizer", *METRIC_NAMES}
+
+
+@pytest.mark.usefixtures("with_wordnet")
+def test_bootstrap_on_the_nltk_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without_java(monkeypatch)
+    tally = caption_tally(REFS, PREDS, source="preds", backend="auto")
+    scores = score_captions(REFS, PREDS)
+    assert tally.metrics() == pytest.approx(scores.metrics, rel=0, abs=1e-12)
+    comparison = paired_test(tally, caption_tally(REFS, PREDS, source="same", backend="nltk"), 50)
+    assert comparison.differences.keys() == set(METRIC_NAMES)
+    assert all(d.difference == 0 and d.p_value == 1 for d in comparison.differences.values())

@@ -142,9 +142,18 @@ def _drawn_images(
     if workers <= 1:
         yield from map(_draw, *jobs)
         return
-    # spawn, not fork: the caller may hold torch's or BLAS's threads, which a forked child inherits broken
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
         yield from pool.map(_draw, *jobs, chunksize=DRAWS_PER_TASK)
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Fork where there is fork, as torch's DataLoader does.
+
+    The children only run numpy and PIL; spawn would re-run the caller's main module (impossible for
+    a script read from stdin).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def default_workers(num_images: int) -> int:

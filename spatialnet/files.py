@@ -20,6 +20,15 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def fsync_file(path: Path) -> None:
+    """Flush ``path``'s data to disk (after this returns, a power cut cannot lose it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_metrics(path: Path, metrics: dict[str, Any]) -> None:
     """Write a metrics report (numpy and torch scalars become plain floats), folders made as needed."""
     path.parent.mkdir(parents=True, exist_ok=True)

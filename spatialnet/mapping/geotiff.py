@@ -16,7 +16,6 @@ for classes and the mask, averages for values) and the cloud-optimised layout.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.shutil import copy as gdal_copy
 from rasterio.windows import Window
 
+from spatialnet.files import fsync_file
 from spatialnet.mapping.layers import NO_DATA_CLASS, NO_DATA_NAME, VALID, Layer
 from spatialnet.mapping.rasters import RasterSet, describe
 
@@ -79,14 +79,6 @@ def _options(layer: Layer, cog: bool) -> dict[str, Any]:
     return options
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _remove(path: Path) -> None:
     """A GeoTIFF and its GDAL sidecar (left by an earlier, stopped copy)."""
     path.unlink(missing_ok=True)
@@ -128,7 +120,7 @@ def write_geotiffs(rasters: RasterSet, out: Path, source: str, cog: bool = False
                 _remove(tiff)
             for path in (final, final.with_name(final.name + PAM_SUFFIX)):
                 if path.is_file():
-                    _fsync(path)
+                    fsync_file(path)
 
 
 class GeoTiffSet:

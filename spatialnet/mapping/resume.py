@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from spatialnet.errors import DataError
-from spatialnet.files import write_json
+from spatialnet.files import fsync_file, write_json
 
 MANIFEST = "map.json"
 DONE_FILE = "strips.done"
@@ -117,11 +117,7 @@ class MapProgress:
     def mark_geotiffs_written(self) -> None:
         """Record (durably) that every GeoTIFF is written and fsync-ed, so the strips can be removed."""
         self._update({"geotiffs_written": True})
-        fd = os.open(self.folder / MANIFEST, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_file(self.folder / MANIFEST)
 
     def finish(self, summary: Mapping[str, Any]) -> None:
         """Mark the map complete and store its summary."""

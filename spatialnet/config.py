@@ -114,6 +114,11 @@ class DataConfig:
     num_workers: int = 0
     # VQA datasets: questions drawn per image each training epoch (0 = all; evaluation uses all)
     questions_per_image: int = 0
+    # rsivqa: the UCM-captions folder holding the photos and splits (default: ucm_captions/ beside
+    # root), the question files read for every split, and files added to the training split only
+    images: str | None = None
+    question_files: list[str] = dataclasses.field(default_factory=lambda: ["ucm_res.txt"])
+    train_question_files: list[str] = dataclasses.field(default_factory=list)
     # TAIGA: image_size is the (odd) window P; bands default to 0-109 (None)
     bands: list[int] | None = None
     dense_targets: bool = False  # train on every labelled pixel of the window, not only its centre
@@ -268,8 +273,16 @@ class Recipe:
             ),
         )
 
+    def trainers_of(self, head: str) -> list[str]:
+        """The datasets whose batches train ``head`` (several for a head shared across datasets)."""
+        return [name for name, entry in self.sources().items() if head in entry.tasks]
+
     def check_sources(self, source: str = "recipe") -> None:
-        """Refuse joint recipes whose datasets and heads do not match one to one."""
+        """Refuse joint recipes whose datasets and heads do not fit together.
+
+        Every head must be trained by a dataset; a head that several datasets train (one VQA head
+        for RSVQA-LR and RSIVQA) must read one modality, and its name not collide with theirs.
+        """
         if not self.datasets:
             return
         owner: dict[str, str] = {}
@@ -284,12 +297,13 @@ class Recipe:
                         f"{source}: 'datasets.{name}.tasks' names {task!r}, which is not under 'heads' "
                         f"({', '.join(self.heads)})"
                     )
-                if task in owner:
+                first = owner.setdefault(task, name)
+                if self.datasets[first].modality != entry.modality:
                     raise RecipeError(
-                        f"{source}: head {task!r} is listed by datasets {owner[task]!r} and {name!r}; "
-                        "each head learns from one dataset"
+                        f"{source}: head {task!r} is listed by datasets {first!r} (modality "
+                        f"{self.datasets[first].modality!r}) and {name!r} (modality {entry.modality!r}); "
+                        "a head shared by datasets reads one modality"
                     )
-                owner[task] = name
             if name in self.heads:
                 raise RecipeError(f"{source}: dataset name {name!r} is also a head name; rename one")
         orphans = [h for h in self.heads if h not in owner]

@@ -13,7 +13,7 @@ from spatialnet.checkpoint import read_fitted
 from spatialnet.config import Recipe, SourceConfig
 from spatialnet.data.base import Fitted
 from spatialnet.data.images import load_image
-from spatialnet.data.registry import dataset_input
+from spatialnet.data.registry import dataset_input, dataset_question_set
 from spatialnet.errors import CheckpointError, DataError
 from spatialnet.inference_form import inference_form
 from spatialnet.model import SpatialNet, load_run
@@ -101,11 +101,14 @@ class Predictor:
         questions: list[str | None] | None = None,
         tasks: set[str] | None = None,
         num_beams: int | None = None,
+        question_set: str | None = None,
     ) -> list[dict[str, Any]]:
         """:meth:`predict_array` for several images in one forward pass per dataset (what the app batches).
 
         ``questions`` are per image and all given or all None; ``tasks`` limits the heads run (e.g.
-        only ``vqa`` to answer); ``num_beams`` overrides the caption head's beam search.
+        only ``vqa`` to answer); ``num_beams`` overrides the caption head's beam search;
+        ``question_set`` picks the conventions questions are answered in (``question_sets()``;
+        default: the first the model learned).
         """
         sources = self.image_sources()
         if not sources:
@@ -114,6 +117,7 @@ class Predictor:
         if len(asked) != len(arrays) or len({q is None for q in asked}) > 1:
             raise ValueError("predict_arrays: give one question per image for every image, or none")
         texts = [checked_question(q) for q in asked if q is not None]
+        chosen = self.answering_set(question_set) if texts else None
         results: list[dict[str, Any]] = [{} for _ in arrays]
         for name, source in sources.items():
             batch: dict[str, Any] = {}
@@ -121,10 +125,15 @@ class Predictor:
                 batch["modality"] = source.modality
             if texts:
                 batch["question"] = [[text] for text in texts]
+                batch["question_set"] = chosen
             if num_beams is not None:
                 batch["generation"] = {"num_beams": num_beams}
             wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
-            names = [t for t in wanted if self.model.head(t).can_predict(batch)]
+            names = [
+                t
+                for t in wanted
+                if self.model.head(t).can_predict(batch) and self._asks_here(t, name, chosen)
+            ]
             if not names:
                 continue  # no head of this dataset is asked: its images are not even prepared
             processor = self.image_processor(name)
@@ -134,15 +143,70 @@ class Predictor:
                 for name, output in self.model.predict(batch, names).items()
             }
             for index, result in enumerate(results):
-                result.update(self._summaries(outputs, index, top_k, texts[index] if texts else None))
+                question = texts[index] if texts else None
+                result.update(self._summaries(outputs, index, top_k, question, chosen))
         return results
 
+    def answering_heads(self) -> list[str]:
+        """The heads that answer questions about an image (a VQA head), in model order."""
+        plain: dict[str, Any] = {}
+        with_question = {"question": [["?"]]}
+        return [
+            name
+            for name, head in self.model.task_heads().items()
+            if head.can_predict(with_question) and not head.can_predict(plain)
+        ]
+
+    def question_sets(self) -> list[str]:
+        """The question sets the model answers in (one per VQA dataset it learned from), default first."""
+        found: dict[str, None] = {}
+        for head in self.answering_heads():
+            default = getattr(self.model.head(head), "default_set", None)
+            sets = getattr(self.model.head(head).config, "answer_sets", {})
+            found.update(dict.fromkeys([default, *sorted(sets)] if default else sorted(sets)))
+        return list(found)
+
+    def answering_set(self, question_set: str | None) -> str | None:
+        """The question set a person's question is answered in: ``question_set`` (checked) or the default.
+
+        A model that answers no questions says so, naming the heads it has.
+        """
+        if not self.answering_heads():
+            raise DataError(
+                f"this model ({self.recipe.name}) answers no questions: it has no VQA head "
+                f"(its heads: {', '.join(self.model.heads)})"
+            )
+        known = self.question_sets()
+        if question_set is None:
+            return known[0] if known else None
+        if question_set not in known:
+            raise DataError(
+                f"question set {question_set!r}: this model answers in {', '.join(known) or 'none'}"
+            )
+        return question_set
+
+    def _asks_here(self, head: str, dataset: str, question_set: str | None) -> bool:
+        """Whether ``head`` answers on ``dataset``'s images.
+
+        A head several datasets train answers once, on the images of the dataset asking in ``question_set``.
+        """
+        if question_set is None or len(self.recipe.trainers_of(head)) < 2:
+            return True
+        return dataset_question_set(self.recipe.sources()[dataset].data.dataset) == question_set
+
     def _summaries(
-        self, outputs: dict[str, Any], index: int, top_k: int, question: str | None
+        self,
+        outputs: dict[str, Any],
+        index: int,
+        top_k: int,
+        question: str | None,
+        question_set: str | None = None,
     ) -> dict[str, Any]:
         """Each head's output for item ``index`` as a person reads it (the head says how)."""
         return {
-            name: self.model.head(name).summarize(output, index, top_k=top_k, question=question)
+            name: self.model.head(name).summarize(
+                output, index, top_k=top_k, question=question, question_set=question_set
+            )
             for name, output in outputs.items()
         }
 

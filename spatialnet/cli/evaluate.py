@@ -42,14 +42,14 @@ def print_summary(
     console: Console | None = None,
 ) -> None:
     """A table of each head's headline and summary metrics (as the head declares them), then aggregates."""
-    from spatialnet.heads.headlines import AGGREGATES
+    from spatialnet.heads.headlines import AGGREGATES, head_of
 
     table = Table(title=title)
     table.add_column("task")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for task, values in metrics.items():
-        head = heads.get(task)
+        head = heads.get(head_of(task))
         shown = (*head.headlines, *head.summary_metrics) if head is not None else AGGREGATES
         for metric in shown:
             value = values.get(metric.key)

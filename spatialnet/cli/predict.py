@@ -29,6 +29,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--question", help='a question for VQA heads, e.g. "How many buildings are there?" (quote it)'
     )
+    parser.add_argument(
+        "--question-set",
+        metavar="NAME",
+        help="the conventions the question is answered in, for a model that learned several: rsvqa_lr "
+        "(Sentinel-2 tiles: yes/no, count bins, rural/urban) or rsivqa (aerial photos: theme, counts in "
+        "words, locations); default: the first the model learned",
+    )
     parser.add_argument("--top-k", type=int, default=5, help="classes to show per classification head")
     parser.add_argument(
         "--beams", type=int, help="beam width of caption search (default: the recipe's num_beams; 1 = greedy)"
@@ -50,13 +57,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.beams is not None and args.beams < 1:
             raise DataError(f"--beams: {args.beams}; expected a beam width ≥ 1")
-        result = predictor.predict_file(args.image, args.top_k, args.question, num_beams=args.beams)
+        if args.question_set is not None and args.question is None:
+            raise DataError("--question-set needs --question: the question to answer in that set")
+        result = predictor.predict_file(
+            args.image, args.top_k, args.question, num_beams=args.beams, question_set=args.question_set
+        )
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     for head, value in result.items():
         if isinstance(value, dict) and "answer" in value:
-            print(f"{head}: {value['answer']} ({value['probability']:.3f})  [{value['type']} question]")
+            print(
+                f"{head}: {value['answer']} ({value['probability']:.3f})  "
+                f"[{value['type']} question, {value['question_set']}]"
+            )
             for rank, item in enumerate(value["top"], 1):
                 print(f"  {rank}. {item['answer']:<22} {item['probability']:.3f}")
             if value["unknown_words"]:

@@ -27,18 +27,21 @@ F = TypeVar("F", bound=DatasetFactory)
 BUILT_IN_FAMILIES = (
     "spatialnet.data.ucm",
     "spatialnet.data.rsvqa",
+    "spatialnet.data.rsivqa",
     "spatialnet.data.taiga",
     "spatialnet.data.hf",
 )
 DATASETS: dict[str, DatasetFactory] = {}
 INPUTS: dict[str, str] = {}  # dataset name -> what its items' images are: "image" (RGB) or "cube" windows
+ASKS: dict[str, str] = {}  # VQA dataset name -> the question set its questions are asked in
 
 
-def register_dataset(name: str, reads: str = "image") -> Callable[[F], F]:
+def register_dataset(name: str, reads: str = "image", question_set: str | None = None) -> Callable[[F], F]:
     """Decorator adding a dataset factory to :data:`DATASETS` under ``name``.
 
     ``reads`` says what a user hands a model trained on it: an ``image`` file or a hyperspectral
-    ``cube`` (windows around pixels).
+    ``cube`` (windows around pixels); ``question_set`` names a VQA dataset's question set
+    (:mod:`spatialnet.data.question_sets`), in which a person's question is then answered.
     """
 
     def decorator(factory: F) -> F:
@@ -46,6 +49,8 @@ def register_dataset(name: str, reads: str = "image") -> Callable[[F], F]:
             raise ValueError(f"dataset '{name}' is already registered (by {DATASETS[name]!r})")
         DATASETS[name] = factory
         INPUTS[name] = reads
+        if question_set is not None:
+            ASKS[name] = question_set
         return factory
 
     return decorator
@@ -69,6 +74,12 @@ def dataset_input(name: str) -> str:
     """``image`` or ``cube``: the input of dataset ``name`` (DataError when it is not registered)."""
     _known(name)
     return INPUTS[name]
+
+
+def dataset_question_set(name: str) -> str | None:
+    """The question set dataset ``name`` asks in (None for datasets without questions)."""
+    _known(name)
+    return ASKS.get(name)
 
 
 def build_dataset(config: DataConfig, split: str, train: bool, fitted: Fitted | None = None) -> RecipeDataset:

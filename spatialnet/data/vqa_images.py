@@ -1,20 +1,25 @@
 """``VQAImages``: preloaded images, each with every question asked about it, as recipe items.
 
 What the VQA head reads, whatever the files were: the official RSVQA-LR split files
-(:mod:`spatialnet.data.rsvqa`) or a Hugging Face table (:mod:`spatialnet.data.hf`). Running the
+(:mod:`spatialnet.data.rsvqa`), RSIVQA's question lines (:mod:`spatialnet.data.rsivqa`) or a
+Hugging Face table (:mod:`spatialnet.data.hf`). Each dataset names its question set
+(:mod:`spatialnet.data.question_sets`): its question types and the answers each allows. Running the
 backbone once per image and answering all its questions from the same features is 20–100×
 cheaper than one backbone pass per question, which is what makes CPU training possible.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from spatialnet.data import question_sets
 from spatialnet.data.preload import PreloadedImages
+from spatialnet.data.question_sets import DEFAULT_SET
 from spatialnet.data.rsvqa.answers import remap_sides
 from spatialnet.data.rsvqa.files import VQAQuestion
 from spatialnet.data.transforms import TrainAugment
@@ -23,15 +28,17 @@ from spatialnet.processors.image import ImageProcessor
 
 
 class VQAImages(PreloadedImages):
-    """Images with their questions, answers (official 9 classes) and question types.
+    """Images with their questions, answers and question types, in one question set.
 
     **Items.** ``{"image": float32 (3, S, S); "image_id": int64; "question": [str];
-    "answer": [str] (binned); "question_type": [str]; "question_id": [int]; "count": [float]
-    (the raw count of count questions, NaN otherwise)}``.
+    "answer": [str] (RSVQA: binned); "question_type": [str]; "question_id": [int]; "count": [float]
+    (the raw count of count questions, NaN otherwise); "question_set": str}``.
 
     **Augmentation.** Flips and quarter turns are drawn here, per item from ``(epoch seed, index)``,
     and the side words of each question (left/right/top/bottom) are remapped so every answer stays
-    true (:func:`remap_sides`). Random resized crops are refused: they change counts and presence.
+    true (:func:`remap_sides`); questions of a type whose answers name sides the text does not
+    (RSIVQA's locations, ``QuestionSet.side_dependent``) are left out of a turned or flipped view.
+    Random resized crops are refused: they change counts and presence.
     Colour jitter comes from ``augment``. ``questions_per_image`` > 0 draws that many questions per
     image each epoch (all when fewer). Draws are seeded per item and epoch
     (:class:`~spatialnet.data.preload.PreloadedImages`).
@@ -46,12 +53,15 @@ class VQAImages(PreloadedImages):
         image_ids: Sequence[int],
         questions: Sequence[list[VQAQuestion]],
         questions_per_image: int = 0,
+        question_set: str = DEFAULT_SET,
     ) -> None:
         """The split's preloaded ``images``, their ids and each image's (non-empty) list of questions."""
         check_vqa_options(augment, questions_per_image)
         super().__init__(split, processor, augment, images, image_ids)
         self.questions_per_image = questions_per_image
         self.questions = [list(qs) for qs in questions]
+        self.question_set = question_set
+        self._side_dependent = question_sets.question_set(question_set).side_dependent
 
     @property
     def num_questions(self) -> int:
@@ -66,7 +76,11 @@ class VQAImages(PreloadedImages):
         texts = [q.question for q in questions]
         if self.augment is not None:
             generator = self.seeded(index)
-            image, texts = self._flip_and_turn(image, texts, generator)
+            turned_image, turned_texts, turned = self._flip_and_turn(image, texts, generator)
+            kept = [i for i, q in enumerate(questions) if not turned or q.type not in self._side_dependent]
+            if kept:  # an image asked only side-dependent questions stays as it is
+                image = turned_image
+                questions, texts = [questions[i] for i in kept], [turned_texts[i] for i in kept]
             image = self.augment.jitter(image, generator)
             if 0 < self.questions_per_image < len(questions):
                 keep = torch.randperm(len(questions), generator=generator)[: self.questions_per_image]
@@ -81,12 +95,13 @@ class VQAImages(PreloadedImages):
             "question_type": [q.type for q in questions],
             "question_id": [q.id for q in questions],
             "count": [float(q.count) if q.count is not None else float("nan") for q in questions],
+            "question_set": self.question_set,
         }
 
     def _flip_and_turn(
         self, image: torch.Tensor, texts: list[str], generator: torch.Generator
-    ) -> tuple[torch.Tensor, list[str]]:
-        """Random flips and quarter turns of the image, with the questions' side words remapped."""
+    ) -> tuple[torch.Tensor, list[str], bool]:
+        """Random flips and quarter turns of the image, side words remapped, and whether any was drawn."""
         assert self.augment is not None
         hflip = self.augment.hflip and bool(torch.rand((), generator=generator) < 0.5)
         vflip = self.augment.vflip and bool(torch.rand((), generator=generator) < 0.5)
@@ -96,7 +111,28 @@ class VQAImages(PreloadedImages):
         if vflip:
             image = image.flip(-2)
         image = torch.rot90(image, turns, dims=(-2, -1))
-        return image.contiguous(), [remap_sides(t, hflip, vflip, turns) for t in texts]
+        turned = hflip or vflip or turns % 4 != 0
+        return image.contiguous(), [remap_sides(t, hflip, vflip, turns) for t in texts], turned
+
+    def head_settings(self) -> dict[str, dict[str, Any]]:
+        """The VQA head's answers (batch key ``answer``): the question set's, per type.
+
+        Types whose answers the set fixes (RSVQA's count bins) take those; the others every answer
+        the split gives them, most frequent first. ``answers`` is their union, in that order.
+        """
+        fixed = question_sets.question_set(self.question_set)
+        seen: dict[str, Counter[str]] = {}
+        for q in (q for qs in self.questions for q in qs):
+            seen.setdefault(q.type, Counter())[q.answer] += 1
+        by_type = {
+            kind: list(fixed.answers.get(kind, ())) or sorted(seen[kind], key=lambda a: (-seen[kind][a], a))
+            for kind in fixed.types
+            if kind in fixed.answers or kind in seen
+        }
+        answers = list(
+            dict.fromkeys([*fixed.labels, *(a for kind_answers in by_type.values() for a in kind_answers)])
+        )
+        return {"answer": {"answer_sets": {self.question_set: by_type}, "answers": answers}}
 
     def texts(self, key: str = "question") -> list[str]:
         """Every question of the split (to train the question vocabulary on)."""

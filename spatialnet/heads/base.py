@@ -121,6 +121,30 @@ class TaskHead(nn.Module):
         """
         return HeadFit()
 
+    @classmethod
+    def merge_settings(cls, settings: list[dict[str, Any]]) -> dict[str, Any]:
+        """The data-derived settings of a head that several datasets train, from each one's.
+
+        Default: the first dataset's value of each setting wins; heads whose settings combine
+        (a VQA head's answer sets) say how.
+        """
+        merged: dict[str, Any] = {}
+        for found in settings:
+            merged.update({key: value for key, value in found.items() if key not in merged})
+        return merged
+
+    def transferred(
+        self, state: dict[str, Tensor], saved_config: dict[str, Any], saved_folder: Path
+    ) -> tuple[dict[str, Tensor], str]:
+        """The head's weights from another run's checkpoint (``train.init_from``), and a note.
+
+        ``state`` holds the saved tensors (keys relative to the head), ``saved_config`` the head's
+        entry in that run's recipe and ``saved_folder`` its files there. Heads whose shapes follow
+        what was fitted on the data (answers, vocabularies) map what the two share; by default the
+        weights are taken as saved, and any shape that differs is an error.
+        """
+        return state, ""
+
     @property
     def target_key(self) -> str:
         """Batch key of the labels this head learns from."""
@@ -171,8 +195,19 @@ class TaskHead(nn.Module):
             f"{type(self).__name__} does not say how it is scored: define score() on the head class"
         )
 
-    def summarize(self, output: Any, index: int, top_k: int = 5, question: str | None = None) -> Any:
-        """Item ``index`` of a batch of ``predict`` outputs as a person reads it (default: plain numbers)."""
+    def summarize(
+        self,
+        output: Any,
+        index: int,
+        top_k: int = 5,
+        question: str | None = None,
+        question_set: str | None = None,
+    ) -> Any:
+        """Item ``index`` of a batch of ``predict`` outputs as a person reads it (default: plain numbers).
+
+        ``question`` is the question asked with the image and ``question_set`` the conventions it was
+        asked in (:mod:`spatialnet.data.question_sets`); heads that answer no questions ignore both.
+        """
         item = output[index]
         if isinstance(item, Tensor):
             return item.cpu().tolist() if item.ndim else float(item)

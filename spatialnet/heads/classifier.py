@@ -43,7 +43,12 @@ class ClassifierHead(TaskHead):
         )
 
     def summarize(
-        self, output: Tensor, index: int, top_k: int = 5, question: str | None = None
+        self,
+        output: Tensor,
+        index: int,
+        top_k: int = 5,
+        question: str | None = None,
+        question_set: str | None = None,
     ) -> list[dict[str, Any]]:
         """The ``top_k`` most probable classes of item ``index``, with their probabilities."""
         names = self.class_names

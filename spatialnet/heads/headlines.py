@@ -21,6 +21,17 @@ AGGREGATES: tuple[Headline, ...] = (
     LOSS,
 )
 AGGREGATE_HEADLINES: tuple[Headline, ...] = (MEAN_RMSE,)  # the 10 forest variables in one number
+SHARED = "@"  # metrics of a head several datasets train are keyed "<head>@<dataset>"
+
+
+def score_key(head: str, dataset: str, shared: bool) -> str:
+    """The key of a head's metrics on one dataset: the head's name, or ``head@dataset`` when shared."""
+    return f"{head}{SHARED}{dataset}" if shared else head
+
+
+def head_of(key: str) -> str:
+    """The head a metrics key belongs to (``vqa@rsivqa`` → ``vqa``)."""
+    return key.split(SHARED, 1)[0]
 
 
 def head_types(heads: Mapping[str, Mapping[str, Any]]) -> dict[str, type[TaskHead]]:
@@ -32,7 +43,9 @@ def head_types(heads: Mapping[str, Mapping[str, Any]]) -> dict[str, type[TaskHea
 def headline_values(
     metrics: Mapping[str, Any], heads: Mapping[str, TaskHead | type[TaskHead]]
 ) -> list[tuple[Headline, float]]:
-    """The headlines found in ``metrics`` (keyed by head, as ``spatialnet evaluate`` writes them).
+    """The headlines found in ``metrics``, keyed by head as ``spatialnet evaluate`` writes them.
+
+    A head several datasets train has one entry per dataset, ``head@dataset``.
 
     Heads come in the model's order with the metrics their class declares; then the aggregates
     of the other entries (a joint recipe's datasets). Each headline carries its ``task``.
@@ -41,13 +54,14 @@ def headline_values(
     for task, values in metrics.items():
         if not isinstance(values, Mapping):
             continue
-        declared = heads[task].headlines if task in heads else AGGREGATE_HEADLINES
+        head = head_of(task)
+        declared = heads[head].headlines if head in heads else AGGREGATE_HEADLINES
         for headline in declared:
             value = values.get(headline.key)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 found.append((dataclasses.replace(headline, task=task), float(value)))
     order = {task: i for i, task in enumerate(heads)}
-    return sorted(found, key=lambda item: order.get(item[0].task, len(order)))
+    return sorted(found, key=lambda item: order.get(head_of(item[0].task), len(order)))
 
 
 def formatted(headline: Headline, value: float) -> str:

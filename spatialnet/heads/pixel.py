@@ -204,7 +204,12 @@ class PixelRegressionHead(PixelHead):
         return forest_value_metrics(predictions, targets, self.target_key, self.config.scale)
 
     def summarize(
-        self, output: Tensor, index: int, top_k: int = 5, question: str | None = None
+        self,
+        output: Tensor,
+        index: int,
+        top_k: int = 5,
+        question: str | None = None,
+        question_set: str | None = None,
     ) -> dict[str, Any]:
         """The value of item ``index`` and its unit."""
         return {"value": float(output[index]), "unit": self.config.unit}

@@ -13,7 +13,7 @@ from transformers import PreTrainedTokenizerFast
 
 from spatialnet.errors import RecipeError
 from spatialnet.heads.base import HeadContext, TrainingText
-from spatialnet.text.tokenizer import load_tokenizer, train_word_tokenizer
+from spatialnet.text.tokenizer import extended_tokenizer, load_tokenizer, train_word_tokenizer
 
 
 def fit_tokenizer(
@@ -39,6 +39,13 @@ def fit_tokenizer(
             "or train with a dataset that provides sentences"
         )
     return train_word_tokenizer(data.texts(texts_key), min_frequency=min_frequency)
+
+
+def extend_tokenizer(
+    tokenizer: PreTrainedTokenizerFast, texts: list[str], min_frequency: int
+) -> PreTrainedTokenizerFast:
+    """``tokenizer`` with the words of ``texts`` (seen ``min_frequency`` times) it lacks, appended."""
+    return extended_tokenizer(tokenizer, texts, min_frequency)
 
 
 def fitted_tokenizer(head: str, context: HeadContext) -> PreTrainedTokenizerFast:

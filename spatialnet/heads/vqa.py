@@ -12,7 +12,12 @@ point-wise product and classifies over the answer vocabulary; seed 004 adds a co
 
 Answers fit the question: by default a question is answered from its type's answer set only
 (a count bin for "How many …", yes/no for presence and comparison, rural/urban), so a model never
-answers "How many buildings are there?" with "yes".
+answers "How many buildings are there?" with "yes". One head serves several datasets: each asks in
+its own question set (:mod:`spatialnet.data.question_sets`: RSVQA-LR's count bins, RSIVQA's count
+words and locations), ``answer_sets`` holds each set's answers per type, ``answers`` their union
+(the classifier's rows), and every question is restricted to the answers of its set and type.
+A head started from another dataset's (``train.init_from``) keeps the rows of the answers and the
+embeddings of the words both share, and says what it adds.
 
 Counts: ``count_weight > 0`` adds a regression of ``log1p(count)`` on count questions (seed 004's
 MSE, on a log scale because RSVQA-LR counts span 0 to thousands); with ``count_answer:
@@ -32,7 +37,8 @@ from torch import Tensor, nn
 from transformers import BertConfig, BertModel
 
 from spatialnet.backbones.output import BackboneOutput
-from spatialnet.data.rsvqa.answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count, question_type
+from spatialnet.data import question_sets
+from spatialnet.data.rsvqa.answers import ANSWERS_BY_TYPE, COUNT_BINS, LR_ANSWERS, bin_count
 from spatialnet.errors import DataError, RecipeError
 from spatialnet.files import write_json
 from spatialnet.heads.base import (
@@ -46,7 +52,7 @@ from spatialnet.heads.base import (
     TrainingText,
     register_head,
 )
-from spatialnet.heads.vocabulary import fit_tokenizer, fitted_tokenizer, special_id
+from spatialnet.heads.vocabulary import extend_tokenizer, fit_tokenizer, fitted_tokenizer, special_id
 from spatialnet.losses.global_mean import batch_mean
 from spatialnet.losses.regression import masked_mse
 from spatialnet.metrics.scoring import vqa_metrics
@@ -57,14 +63,24 @@ from spatialnet.text.tokenizer import PAD
 class VQAConfig(HeadConfig):
     """Question encoder, fusion and answer vocabulary of a VQA head.
 
-    The target batch key holds the answer strings (binned counts); ``question_key`` the question
-    texts, ``count_key`` the raw counts (NaN for non-count questions).
+    The target batch key holds the answer strings (RSVQA: binned counts); ``question_key`` the
+    question texts, ``count_key`` the raw counts (NaN for non-count questions), ``set_key`` the
+    question set each image's questions are asked in. ``answers`` and ``answer_sets`` are filled
+    from the training data when the recipe leaves them out.
     """
 
     question_key: str = "question"
     type_key: str = "question_type"
     count_key: str = "count"
+    set_key: str = "question_set"
     answers: list[str] = dataclasses.field(default_factory=lambda: list(LR_ANSWERS))
+    # question set -> question type -> the answers it allows
+    answer_sets: dict[str, dict[str, list[str]]] = dataclasses.field(
+        default_factory=lambda: {"rsvqa_lr": {kind: list(a) for kind, a in ANSWERS_BY_TYPE.items()}}
+    )
+    # the set a question that comes without one (a person's, in the app) is answered in;
+    # None: the first of answer_sets in alphabetical order
+    default_question_set: str | None = None
     # vocabulary: a saved tokenizer folder, else one trained on the training questions
     tokenizer: str | None = None
     min_frequency: int = 1  # rarer training words become [UNK]
@@ -153,10 +169,61 @@ class VQAHead(TaskHead):
 
     @classmethod
     def fit(cls, config: VQAConfig, data: TrainingText | None, saved: Path | None) -> HeadFit:
-        """The question vocabulary (see :func:`fit_tokenizer`)."""
-        return HeadFit(
-            fit_tokenizer("vqa", data, saved, config.tokenizer, config.question_key, config.min_frequency)
+        """The question vocabulary (see :func:`fit_tokenizer`).
+
+        Started from a checkpoint and given training questions (``train.init_from``, a resumed
+        run), the checkpoint's vocabulary keeps its ids and gains the words of the new questions
+        it lacks, so questions of another dataset are not read as unknown.
+        """
+        tokenizer = fit_tokenizer(
+            "vqa", data, saved, config.tokenizer, config.question_key, config.min_frequency
         )
+        if saved is not None and data is not None:
+            tokenizer = extend_tokenizer(tokenizer, data.texts(config.question_key), config.min_frequency)
+        return HeadFit(tokenizer)
+
+    @classmethod
+    def merge_settings(cls, settings: list[dict[str, Any]]) -> dict[str, Any]:
+        """One head learning from several datasets: their answer sets side by side, answers united."""
+        merged = super().merge_settings(settings)
+        sets = [s["answer_sets"] for s in settings if "answer_sets" in s]
+        if sets:
+            merged["answer_sets"] = {name: types for found in sets for name, types in found.items()}
+            merged["answers"] = list(dict.fromkeys(a for s in settings for a in s.get("answers", [])))
+        return merged
+
+    def transferred(
+        self, state: dict[str, Tensor], saved_config: dict[str, Any], saved_folder: Path
+    ) -> tuple[dict[str, Tensor], str]:
+        """Weights of a VQA head trained on other answers or words: what both share is kept.
+
+        The answer classifier's rows and the question encoder's word embeddings are matched by the
+        answer and the word; rows of new answers and words keep their fresh initialisation.
+        """
+        own = self.state_dict()
+        state = dict(state)
+        notes = []
+        old_answers = [str(a) for a in saved_config.get("answers", LR_ANSWERS)]
+        rows = f"classifier.{len(self.classifier) - 1}"
+        if old_answers != self.answers and f"{rows}.weight" in state:
+            kept = _move_rows(state, own, rows, old_answers, self.answers)
+            added = [a for a in self.answers if a not in old_answers]
+            notes.append(
+                f"kept {len(kept)} of {len(old_answers)} answers{_few(kept)}, added {len(added)}{_few(added)}"
+            )
+        words = "encoder.embeddings.word_embeddings"
+        if (saved_folder / "tokenizer.json").is_file() and f"{words}.weight" in state:
+            from spatialnet.text.tokenizer import load_tokenizer
+
+            old_vocabulary = load_tokenizer(saved_folder).get_vocab()
+            vocabulary = self.tokenizer.get_vocab()
+            if old_vocabulary != vocabulary:
+                by_id = sorted(vocabulary, key=vocabulary.__getitem__)
+                old_by_id = sorted(old_vocabulary, key=old_vocabulary.__getitem__)
+                kept = _move_rows(state, own, words, old_by_id, by_id, bias=False)
+                added = [w for w in by_id if w not in old_vocabulary]
+                notes.append(f"kept {len(kept)} words, added {len(added)}{_few(added)}")
+        return state, "; ".join(notes)
 
     def can_predict(self, batch: Batch) -> bool:
         """A VQA head answers only when the batch carries questions."""
@@ -203,14 +270,20 @@ class VQAHead(TaskHead):
 
     # -- training ------------------------------------------------------------------------------
     def answer_ids(self, batch: Batch, device: torch.device) -> Tensor:
-        """Indices of the batch's answers in the answer vocabulary (an unknown answer is an error)."""
+        """Indices of the batch's answers in the answer vocabulary.
+
+        An unknown answer is an error in training; in evaluation (a val answer no training question
+        had) it is left out of the loss (index -100) and scored wrong.
+        """
         answers = flat(batch, self.target_key)
         unknown = sorted({a for a in answers if a not in self.answer_index})
-        if unknown:
+        if unknown and self.training:
             raise DataError(
-                f"vqa head: answers {unknown[:5]} are not in the head's answer list {self.answers}"
+                f"vqa head: answers {unknown[:5]} are not in the head's answer list {self.answers[:20]}"
             )
-        return torch.tensor([self.answer_index[a] for a in answers], dtype=torch.long, device=device)
+        return torch.tensor(
+            [self.answer_index.get(a, -100) for a in answers], dtype=torch.long, device=device
+        )
 
     def loss(self, output: VQAOutput, batch: Batch) -> Tensor:
         """Answer cross-entropy, plus ``count_weight`` × MSE of log1p(count) on count questions."""
@@ -229,48 +302,83 @@ class VQAHead(TaskHead):
     # -- inference -----------------------------------------------------------------------------
     def predicted(self, output: VQAOutput, features: BackboneOutput, batch: Batch) -> Tensor:
         """Answer probabilities (B, K); count questions answered by the regression when so configured."""
-        kinds = self.question_types(batch)
+        sets = self.question_sets_of(batch)
+        kinds = self.question_types(batch, sets)
         logits = output.logits
         if self.config.restrict_answers:
-            logits = logits.masked_fill(~self.allowed_answers(kinds).to(logits.device), float("-inf"))
+            logits = logits.masked_fill(~self.allowed_answers(kinds, sets).to(logits.device), float("-inf"))
         probs = logits.softmax(dim=-1)
         if self.config.count_answer == "regression" and output.log_count is not None:
-            for row, kind in enumerate(kinds):
-                if kind == "count":
+            for row, (kind, name) in enumerate(zip(kinds, sets, strict=True)):
+                if kind == "count" and name == "rsvqa_lr":  # the regression bins counts as RSVQA does
                     count = max(0, round(math.expm1(float(output.log_count[row]))))
                     probs[row] = 0.0
                     probs[row, self.answer_index[bin_count(count)]] = 1.0
         return probs
 
-    def allowed_answers(self, kinds: list[str]) -> Tensor:
-        """(Q, K) mask of the answers each question's type allows (all, for a type with none in the list)."""
+    @property
+    def default_set(self) -> str:
+        """The question set a question without one is asked in (``default_question_set``)."""
+        return self.config.default_question_set or min(
+            self.config.answer_sets, default=question_sets.DEFAULT_SET
+        )
+
+    def question_sets_of(self, batch: Batch) -> list[str]:
+        """Each question's question set: its image's (batch key ``set_key``), else the default set."""
+        counts = [len(qs) for qs in per_image(batch[self.config.question_key], self.config.question_key)]
+        named = batch.get(self.config.set_key)
+        if named is None:
+            return [self.default_set] * sum(counts)
+        names = [named] * len(counts) if isinstance(named, str) else list(named)
+        if len(names) != len(counts):
+            raise DataError(f"vqa head: batch['{self.config.set_key}'] must name one question set per image")
+        return [str(name) for name, n in zip(names, counts, strict=True) for _ in range(n)]
+
+    def allowed_answers(self, kinds: list[str], sets: list[str] | None = None) -> Tensor:
+        """(Q, K) mask of the answers each question's set and type allow (all, where they name none)."""
+        sets = sets or [self.default_set] * len(kinds)
+        masks: dict[tuple[str, str], list[bool]] = {}
         rows = []
-        for kind in kinds:
-            allowed = [answer in ANSWERS_BY_TYPE.get(kind, ()) for answer in self.answers]
-            rows.append(allowed if any(allowed) else [True] * len(self.answers))
+        for kind, name in zip(kinds, sets, strict=True):
+            if (kind, name) not in masks:
+                allowed = set(self.config.answer_sets.get(name, {}).get(kind, ()))
+                mask = [answer in allowed for answer in self.answers]
+                masks[kind, name] = mask if any(mask) else [True] * len(self.answers)
+            rows.append(masks[kind, name])
         return torch.tensor(rows, dtype=torch.bool).reshape(len(kinds), len(self.answers))
 
-    def question_types(self, batch: Batch) -> list[str]:
-        """Each question's RSVQA type: from the batch when the dataset gives it, else from its text."""
+    def question_types(self, batch: Batch, sets: list[str] | None = None) -> list[str]:
+        """Each question's type: from the batch when the dataset gives it, else from its text and set."""
         if self.config.type_key in batch:
             return [str(kind) for kind in flat(batch, self.config.type_key)]
-        return [question_type(q) for q in flat(batch, self.config.question_key)]
+        texts = flat(batch, self.config.question_key)
+        sets = sets or self.question_sets_of(batch)
+        return [question_sets.question_set(name).type_of(q) for q, name in zip(texts, sets, strict=True)]
 
     def evaluation_targets(self, batch: Batch) -> list[dict[str, Any]]:
-        """Question ids, types and true answers: what answers are scored against."""
+        """Question ids, types, sets, images and true answers: what answers are scored against."""
         answers = flat(batch, self.target_key)
         ids = flat(batch, "question_id") if "question_id" in batch else list(range(len(answers)))
+        sets = self.question_sets_of(batch)
+        counts = [len(qs) for qs in per_image(batch[self.config.question_key], self.config.question_key)]
+        images = batch["image_id"].tolist() if "image_id" in batch else list(range(len(counts)))
+        image_of = [int(image) for image, n in zip(images, counts, strict=True) for _ in range(n)]
         return [
-            {"question_id": int(i), "type": kind, "answer": answer}
-            for i, kind, answer in zip(ids, self.question_types(batch), answers, strict=True)
+            {"question_id": int(i), "type": kind, "answer": answer, "question_set": name, "image_id": image}
+            for i, kind, answer, name, image in zip(
+                ids, self.question_types(batch, sets), answers, sets, image_of, strict=True
+            )
         ]
 
     # -- evaluation ----------------------------------------------------------------------------
+    # the question types of the built-in sets (RSVQA-LR's, then RSIVQA's own): a split shows its own
     headlines: ClassVar[tuple[Headline, ...]] = (
+        Headline("theme", "theme (%)"),
         Headline("presence", "presence (%)"),
         Headline("comp", "comparison (%)"),
         Headline("count", "count (%)"),
         Headline("rural_urban", "rural/urban (%)"),
+        Headline("location", "location (%)"),
         Headline("AA", "AA (%)"),
         Headline("OA", "OA (%)"),
     )
@@ -279,10 +387,17 @@ class VQAHead(TaskHead):
     def score(
         self, predictions: Tensor, targets: list[dict[str, Any]], detailed: bool = False
     ) -> dict[str, Any]:
-        """Official RSVQA accuracies (per type, ``AA``, ``OA``, ``mean3``) of the most probable answers."""
+        """Accuracies per type of the targets' question set, ``AA``, ``OA`` (RSVQA: and ``mean3``)."""
         return vqa_metrics(predictions, targets, self.answers, detailed)
 
-    def summarize(self, output: Tensor, index: int, top_k: int = 5, question: str | None = None) -> Any:
+    def summarize(
+        self,
+        output: Tensor,
+        index: int,
+        top_k: int = 5,
+        question: str | None = None,
+        question_set: str | None = None,
+    ) -> Any:
         """The answer to ``question``, its probability, the top 3, the question type and unseen words."""
         if question is None:
             return super().summarize(output, index)
@@ -291,9 +406,11 @@ class VQAHead(TaskHead):
         ranked = [
             {"answer": self.answers[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
         ]
+        name = question_set or self.default_set
         return {
             "question": question.strip(),
-            "type": question_type(question),
+            "type": question_sets.question_set(name).type_of(question),
+            "question_set": name,
             "answer": ranked[0]["answer"],
             "probability": ranked[0]["probability"],
             "top": ranked,
@@ -321,7 +438,7 @@ class VQAHead(TaskHead):
         files = {"predictions_file": path.name}
         if "confusion" in metrics:
             png = stem.with_name(f"{stem.name}_confusion.png")
-            save_confusion_matrix(metrics["confusion"], metrics["answers"], png, title=title)
+            save_confusion_matrix(metrics["confusion"], metrics["answers"], png, normalize=True, title=title)
             files["confusion_png"] = png.name
         return files
 
@@ -342,6 +459,11 @@ def _check(config: VQAConfig) -> None:
     if len(set(config.answers)) != len(config.answers) or not config.answers:
         raise RecipeError(
             f"vqa head: 'answers' must be a non-empty list without repeats, got {config.answers}"
+        )
+    if config.default_question_set is not None and config.default_question_set not in config.answer_sets:
+        raise RecipeError(
+            f"vqa head: 'default_question_set' is {config.default_question_set!r}; expected one of its "
+            f"answer_sets: {', '.join(config.answer_sets)}"
         )
     if config.count_answer not in ("classifier", "regression"):
         raise RecipeError(
@@ -367,3 +489,36 @@ def per_image(value: Any, key: str) -> list[list[Any]]:
 def flat(batch: Batch, key: str) -> list[Any]:
     """A per-image batch field flattened in question order (the order of the head's outputs)."""
     return [item for items in per_image(batch[key], key) for item in items]
+
+
+def _move_rows(
+    state: dict[str, Tensor],
+    own: dict[str, Tensor],
+    prefix: str,
+    old: list[str],
+    new: list[str],
+    bias: bool = True,
+) -> list[str]:
+    """Rebuild ``prefix``'s row-indexed tensors for the ``new`` labels from those of the ``old`` ones.
+
+    Rows of labels in both are copied from ``state``; the others keep ``own`` (fresh) values.
+    Returns the labels kept.
+    """
+    position = {label: i for i, label in enumerate(old)}
+    kept = [label for label in new if label in position]
+    for suffix in ("weight", "bias") if bias else ("weight",):
+        key = f"{prefix}.{suffix}"
+        rows = own[key].clone()
+        for i, label in enumerate(new):
+            if label in position and position[label] < len(state[key]):
+                rows[i] = state[key][position[label]]
+        state[key] = rows
+    return kept
+
+
+def _few(labels: list[str], shown: int = 6) -> str:
+    """`` (a, b, c, …)`` for a note, or nothing when empty."""
+    if not labels:
+        return ""
+    more = ", …" if len(labels) > shown else ""
+    return f" ({', '.join(labels[:shown])}{more})"

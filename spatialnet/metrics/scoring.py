@@ -59,16 +59,26 @@ def caption_metrics(
 def vqa_metrics(
     probabilities: torch.Tensor, targets: list[dict[str, Any]], answers: list[str], detailed: bool = False
 ) -> dict[str, Any]:
-    """Official RSVQA accuracies (per type, ``AA``, ``OA``, ``mean3``) of the most probable answers.
+    """VQA accuracies (per type, ``AA``, ``OA``; RSVQA also ``mean3``) of the most probable answers.
 
+    The targets' question set (RSVQA-LR unless they name another) gives the types and averages;
     ``detailed`` adds the question counts and the confusion matrices.
     """
+    from spatialnet.data.question_sets import DEFAULT_SET
+    from spatialnet.errors import DataError
     from spatialnet.metrics.vqa import score_vqa
 
+    sets = sorted({str(t.get("question_set", DEFAULT_SET)) for t in targets})
+    if len(sets) > 1:
+        raise DataError(
+            f"answers of several question sets ({', '.join(sets)}) are scored apart, one set at a time"
+        )
     chosen = probabilities.argmax(dim=1).tolist()
     truth = {int(t["question_id"]): (str(t["type"]), str(t["answer"])) for t in targets}
     predicted = {int(t["question_id"]): answers[i] for t, i in zip(targets, chosen, strict=True)}
-    scores = score_vqa(truth, predicted, source="predicted answers")
+    scores = score_vqa(
+        truth, predicted, source="predicted answers", question_set=sets[0] if sets else DEFAULT_SET
+    )
     result: dict[str, Any] = {**scores.metrics, "num_questions": scores.num_questions}
     if detailed:
         result.update({k: v for k, v in scores.to_dict().items() if k not in ("metrics", "num_questions")})

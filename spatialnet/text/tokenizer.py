@@ -9,6 +9,8 @@ never spends capacity on tokens the metrics throw away. The result is a
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,6 +46,36 @@ def train_word_tokenizer(
     core.post_processor = processors.TemplateProcessing(
         single=f"{BOS} $A {EOS}", special_tokens=[(t, core.token_to_id(t)) for t in (BOS, EOS)]
     )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS, unk_token=UNK
+    )
+
+
+def extended_tokenizer(
+    tokenizer: PreTrainedTokenizerFast, texts: Iterable[str], min_frequency: int = 1
+) -> PreTrainedTokenizerFast:
+    """``tokenizer`` with the words of ``texts`` it lacks appended (ids after its own; most frequent first).
+
+    Words are counted after the tokenizer's own normalisation and split, and kept when seen
+    ``min_frequency`` times or more, as when training. Existing ids never change, so a model's
+    embeddings of the old words stay valid. Returns ``tokenizer`` itself when nothing is new.
+    """
+    backend = tokenizer.backend_tokenizer
+    vocabulary = tokenizer.get_vocab()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        normalized = backend.normalizer.normalize_str(text) if backend.normalizer else text
+        words = backend.pre_tokenizer.pre_tokenize_str(normalized) if backend.pre_tokenizer else []
+        counts.update(word for word, _ in words if word not in vocabulary)
+    new = sorted((w for w, n in counts.items() if n >= min_frequency), key=lambda w: (-counts[w], w))
+    if not new:
+        return tokenizer
+    data = json.loads(backend.to_str())
+    if data["model"].get("type") != "WordLevel":
+        raise DataError(f"cannot extend a {data['model'].get('type')} vocabulary; expected a word-level one")
+    start = max(vocabulary.values()) + 1
+    data["model"]["vocab"].update({word: start + i for i, word in enumerate(new)})
+    core = Tokenizer.from_str(json.dumps(data))
     return PreTrainedTokenizerFast(
         tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS, unk_token=UNK
     )

@@ -7,7 +7,7 @@ metrics JSON and each head's artifacts written beside it.
 from __future__ import annotations
 
 import dataclasses
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from spatialnet.data.collate import collate
 from spatialnet.data.registry import build_dataset
 from spatialnet.data.views import DIHEDRAL_VIEWS
 from spatialnet.files import write_metrics
+from spatialnet.heads.headlines import head_of, score_key
 from spatialnet.metrics.scoring import overall_metrics
 from spatialnet.model import SpatialNet, load_run
 from spatialnet.progress import progress_bar
@@ -112,19 +113,23 @@ def evaluate_sources(
     by_dataset: bool = False,
     test_views: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Metrics, predictions and targets of every head over the split of the dataset that trains it.
+    """Metrics, predictions and targets of every head over the split of each dataset that trains it.
 
-    All three are keyed by head name; ``test_views`` as in :func:`collect_predictions`. Each
+    All three are keyed by head name (``head@dataset`` for a head several datasets train, one entry
+    per dataset); ``test_views`` as in :func:`collect_predictions`. Each
     dataset's ``overall`` (when it trains several heads) is reported under ``overall``, or under
     the dataset's name with ``by_dataset`` (joint recipes).
     """
     metrics: dict[str, Any] = {}
     predictions: dict[str, Any] = {}
     targets: dict[str, Any] = {}
+    trained_by = Counter(task for config, _ in sources.values() for task in config.tasks)
     for name, (config, dataset) in sources.items():
         found, truth, losses = collect_predictions(
             model, dataset, batch_size, device, show_progress, config.tasks, config.modality, test_views
         )
+        keys = {task: score_key(task, name, trained_by[task] > 1) for task in found}
+        found, truth, losses = ({keys[k]: v for k, v in d.items()} for d in (found, truth, losses))
         scored = score_predictions(model, found, truth, losses, detailed)
         if by_dataset and "overall" in scored:
             scored[name] = scored.pop("overall")
@@ -149,7 +154,7 @@ def score_predictions(
     for name in predictions:
         metrics[name] = {
             "loss": losses[name],
-            **model.head(name).score(predictions[name], targets[name], detailed),
+            **model.head(head_of(name)).score(predictions[name], targets[name], detailed),
         }
     if len(metrics) > 1:
         metrics["overall"] = overall_metrics(metrics)
@@ -192,7 +197,9 @@ def evaluate_run(
     out.parent.mkdir(parents=True, exist_ok=True)
     for name in predictions:
         stem, title = out.with_name(f"{out.stem}_{name}"), f"{name} — {split}"
-        files = model.head(name).write_artifacts(predictions[name], targets[name], metrics[name], stem, title)
+        files = model.head(head_of(name)).write_artifacts(
+            predictions[name], targets[name], metrics[name], stem, title
+        )
         metrics[name].update(files)
     write_metrics(
         out,

@@ -9,13 +9,14 @@ scales) into the recipe, and its sentences fit the text heads (:func:`fit_heads`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from spatialnet.config import Recipe, SourceConfig
 from spatialnet.data.base import Fitted, RecipeDataset
 from spatialnet.data.registry import build_dataset
 from spatialnet.errors import DataError
-from spatialnet.heads.base import HeadFit, head_class
+from spatialnet.heads.base import HeadFit, TrainingText, head_class
 from spatialnet.heads.fitting import fit_heads
 from spatialnet.model import resolved_recipe
 
@@ -46,27 +47,48 @@ def load_sources(recipe: Recipe) -> dict[str, SourceData]:
     return sources
 
 
-def fill_head_settings(recipe: Recipe, dataset: RecipeDataset, tasks: list[str] | None = None) -> Recipe:
+def fill_head_settings(
+    recipe: Recipe, datasets: RecipeDataset | Sequence[tuple[RecipeDataset, list[str] | None]]
+) -> Recipe:
     """The recipe with data-derived head settings filled in where a head entry leaves them out.
 
-    A dataset's ``head_settings()`` maps target keys to settings (class names and counts, scales,
-    units); a head whose target matches gets the settings its config has fields for. The stored
-    recipe then records them, so a checkpoint rebuilds the same heads without the data.
+    ``datasets`` are training splits, each with the heads it trains (None: every head). A
+    dataset's ``head_settings()`` maps target keys to settings (class names and counts, scales,
+    units, answers); a head whose target matches gets the settings its config has fields for,
+    combined by the head class when several datasets train it (:meth:`TaskHead.merge_settings`).
+    The stored recipe then records them, so a checkpoint rebuilds the same heads without the data.
     """
-    settings = dataset.head_settings()
-    if not settings:
-        return recipe
+    pairs = [(datasets, None)] if isinstance(datasets, RecipeDataset) else list(datasets)
     heads = {}
     for name, spec in recipe.heads.items():
-        if tasks is not None and name not in tasks:
-            heads[name] = spec
-            continue
         target = spec.get("target") or name
         cls = head_class(str(spec.get("type")))
         known = {f.name for f in dataclasses.fields(cls.config_class)} if cls else set()
-        found = settings.get(target, {})
-        heads[name] = {**{k: v for k, v in found.items() if k in known and k not in spec}, **spec}
+        found = [
+            {k: v for k, v in settings[target].items() if k in known}
+            for dataset, tasks in pairs
+            if tasks is None or name in tasks
+            if target in (settings := dataset.head_settings())
+        ]
+        if not found or cls is None:
+            heads[name] = spec
+            continue
+        merged = cls.merge_settings(found)
+        heads[name] = {**{k: v for k, v in merged.items() if k not in spec}, **spec}
     return dataclasses.replace(recipe, heads=heads)
+
+
+@dataclasses.dataclass(frozen=True)
+class PooledText:
+    """The training sentences of several datasets that train one head (its vocabulary's corpus)."""
+
+    parts: tuple[RecipeDataset, ...]
+
+    def texts(self, key: str) -> list[str]:  # noqa: D102
+        return [text for part in self.parts for text in part.texts(key)]
+
+    def reference_sets(self, key: str) -> list[list[str]]:  # noqa: D102
+        return [refs for part in self.parts for refs in part.reference_sets(key)]
 
 
 def fit_run(
@@ -75,12 +97,15 @@ def fit_run(
     """The fit stage: the recipe with data-derived head settings, and every head's fit.
 
     The returned recipe is fully resolved (every head field and backbone option written out), as
-    the run stores it. Each head learns from the training split of the dataset whose tasks list
+    the run stores it. Each head learns from the training splits of the datasets whose tasks list
     it; ``checkpoint`` is the folder the weights will come from (its vocabularies win, see
     :func:`fit_heads`).
     """
-    for source in sources.values():
-        recipe = fill_head_settings(recipe, source.train, source.config.tasks)
+    recipe = fill_head_settings(recipe, [(source.train, source.config.tasks) for source in sources.values()])
     recipe = resolved_recipe(recipe)
-    data = {task: source.train for source in sources.values() for task in source.config.tasks}
+    data: dict[str, TrainingText] = {}
+    for task in recipe.heads:
+        trains = [source.train for source in sources.values() if task in source.config.tasks]
+        if trains:
+            data[task] = trains[0] if len(trains) == 1 else PooledText(tuple(trains))
     return recipe, fit_heads(recipe, data, checkpoint)

@@ -50,6 +50,7 @@ from spatialnet.training.parts import apply_freezing
 from spatialnet.training.sampler import epoch_sampler
 from spatialnet.training.schedule import LRSchedule
 from spatialnet.training.sources import SourceData, fit_run, load_sources
+from spatialnet.training.transfer import transfer_weights
 
 Logger = Callable[[str], None]
 
@@ -176,8 +177,8 @@ class Trainer:
         recipe, device, train = self.recipe, self.context.device, self.recipe.train
         model = SpatialNet.from_recipe(recipe, fits=fits).to(device)
         if init_from is not None:
-            ckpt.load_weights(model, init_from)
-            self.log(f"started from the weights of {init_from}")
+            notes = transfer_weights(model, init_from)
+            self.log(f"started from the weights of {init_from}" + "".join(f"\n  {note}" for note in notes))
         self._check_bands(model, sources)
         heads = {name: model.head(name).config for name in model.heads}
         balancer = build_balancer(
@@ -293,6 +294,7 @@ class Trainer:
         started = time.perf_counter()
         loss_sum = torch.zeros((), device=context.device)
         task_sums: dict[str, float] = {}
+        task_batches: dict[str, int] = {}
         with make_progress() if self.show_progress else _NullProgress() as progress:
             bar: Any = progress.add_task(f"epoch {epoch + 1}/{train.epochs}", total=len(batches), status="")
             for name, batch in batches.epoch(epoch):
@@ -324,6 +326,7 @@ class Trainer:
                 loss_sum += total.detach()
                 for task, value in losses.items():
                     task_sums[task] = task_sums.get(task, 0.0) + float(value.detach())
+                    task_batches[task] = task_batches.get(task, 0) + 1
                 progress.update(bar, advance=1, status=f"loss {float(total.detach()):.4f}")
         state.train_seconds += time.perf_counter() - started
         return {
@@ -332,7 +335,7 @@ class Trainer:
             "lr": optimizer.param_groups[0]["lr"],
             "task_weights": balancer.task_weights(),
             "batches": dict(batches.counts),  # per dataset, this epoch
-            "train_task_losses": _task_means(task_sums, batches, sources, context),
+            "train_task_losses": _task_means(task_sums, task_batches, context),
             "seconds": state.train_seconds,
         }
 
@@ -441,15 +444,10 @@ def _init_checkpoint(source: str | None) -> Path | None:
         raise CheckpointError(f"train.init_from: {err}") from err
 
 
-def _owner(sources: dict[str, SourceData], task: str) -> str:
-    """The dataset whose batches train ``task``."""
-    return next(name for name, source in sources.items() if task in source.config.tasks)
-
-
 def _task_means(
-    sums: dict[str, float], batches: MixedBatches, sources: dict[str, SourceData], context: DistributedContext
+    sums: dict[str, float], counts: dict[str, int], context: DistributedContext
 ) -> dict[str, float]:
-    """Each task's mean training loss over its batches of the epoch, averaged over processes.
+    """Each task's mean training loss over the epoch's batches that trained it, averaged over processes.
 
     Every process sees the same datasets in the same order, hence the same tasks.
     """
@@ -458,9 +456,7 @@ def _task_means(
         return {}
     local = torch.tensor([sums[name] for name in names], dtype=torch.float64, device=context.device)
     totals = all_reduce_mean(local, context).tolist()  # on the device: NCCL reduces CUDA tensors only
-    return {
-        name: total / batches.counts[_owner(sources, name)] for name, total in zip(names, totals, strict=True)
-    }
+    return {name: total / counts[name] for name, total in zip(names, totals, strict=True)}
 
 
 class _NullProgress:

@@ -140,15 +140,56 @@ def test_inactive_rows_are_skipped_whatever_they_hold(tmp_path: Path) -> None:
     assert [q.id for q in read_questions(path)] == [3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16]
 
 
-def test_id_must_equal_position(tmp_path: Path) -> None:
+def test_ids_must_be_distinct_non_negative_integers(tmp_path: Path) -> None:
     _write_world(tmp_path)
     files = split_files(tmp_path, "test")
     _edit(files["images"], "images", 3, id=4)
-    with pytest.raises(DataError, match=rf"^{files['images']}: images\[3\]: 'id' is 4; expected 3"):
+    with pytest.raises(
+        DataError, match=rf"^{files['images']}: images\[4\]: id 4 appears again \(first at images\[3\]\)"
+    ):
         read_images(files["images"])
     _edit(files["answers"], "answers", 2, id=True)
-    with pytest.raises(DataError, match=rf"^{files['answers']}: answers\[2\]: 'id' is True; expected 2"):
+    with pytest.raises(
+        DataError, match=rf"^{files['answers']}: answers\[2\]: 'id' is True; expected a non-neg"
+    ):
         read_answers(files["answers"])
+
+
+def _keep_rows(path: Path, key: str, ids: set[int], shuffle: bool = True) -> None:
+    """Rewrite ``path`` as a subset: the rows of ``ids`` only, out of id order (as public copies are)."""
+    rows = [row for row in json.loads(path.read_text(encoding="utf-8"))[key] if row["id"] in ids]
+    path.write_text(json.dumps({key: rows[::-1] if shuffle else rows}), encoding="utf-8")
+
+
+def test_subset_files_are_read_by_id(tmp_path: Path) -> None:
+    """Rows of a subset are found by their id, whatever their list position; images may list more."""
+    _, questions = _write_world(tmp_path)
+    files = split_files(tmp_path, "test")
+    kept = {4, 9, 16}
+    _keep_rows(files["questions"], "questions", kept)
+    _keep_rows(files["answers"], "answers", kept)
+    split = read_split(tmp_path, "test")
+    assert [q.id for q in split.questions] == [4, 9, 16]
+    assert [q for q in questions if q.id in kept] == split.questions
+    assert split.subset and split.unlisted_questions == len(questions) - 3
+    assert "a subset: 9 questions listed by the images are not in the file" in split.describe_skipped()
+    # a complete question file must still hold every question its images list
+    _write_world(tmp_path)
+    _keep_rows(files["questions"], "questions", set(range(17)), shuffle=False)  # unchanged: complete
+    assert not read_split(tmp_path, "test").subset
+
+
+def test_absent_tiles_are_skipped_and_counted(tmp_path: Path) -> None:
+    _write_world(tmp_path)
+    (tmp_path / "Images_LR" / "5.tif").unlink()
+    with pytest.raises(DataError, match=r"1 of 2 image files missing \(1 image \[5\]\)"):
+        read_split(tmp_path, "test")
+    split = read_split(tmp_path, "test", skip_absent=True)
+    assert [image.id for image in split.images] == [2] and {q.image_id for q in split.questions} == {2}
+    assert split.absent_images == (5,) and split.skipped_questions == 7
+    assert (
+        split.describe_skipped() == "RSVQA-LR test: 1 tiles absent from Images_LR/, their 7 questions skipped"
+    )
 
 
 @pytest.mark.parametrize(
@@ -283,7 +324,38 @@ def test_real_image_splits(real_rsvqa: Path) -> None:
     assert first.id == 232 and first.path == real_rsvqa / "Images_LR" / "232.tif"
     assert first.original_name.startswith("S2A_MSIL1C_")
     on_disk = {int(p.stem) for p in (real_rsvqa / "Images_LR").glob("*.tif")}
-    assert on_disk and on_disk <= ids[0]  # the tiles kept here belong to the train split
+    assert on_disk and on_disk <= ids[0] | ids[1]  # the tiles kept here: train and val, never test
+    assert on_disk & ids[1] == {
+        475,
+        479,
+        491,
+        496,
+        507,
+        509,
+        514,
+        526,
+        530,
+        540,
+        541,
+        543,
+        551,
+        555,
+        568,
+        571,
+    }
+
+
+def test_real_subsets_of_train_and_val(real_rsvqa: Path) -> None:
+    """The real train and val question files are subsets (rows by id) whose tiles are all here."""
+    expected = {"train": (71, 7102, 149), "val": (16, 1601, 16)}
+    for split, (tiles, questions, images) in expected.items():
+        data = read_split(real_rsvqa, split, skip_absent=True)
+        assert data.subset and data.skipped_questions == 0
+        assert len({q.image_id for q in data.questions}) == tiles and len(data.questions) == questions
+        assert len(data.images) == images
+        assert all(q.id in {i for image in data.images for i in image.question_ids} for q in data.questions)
+    first = read_split(real_rsvqa, "val", skip_absent=True).questions[0]
+    assert (first.id, first.image_id, first.type, first.answer) == (47518, 475, "rural_urban", "rural")
 
 
 def test_real_test_answers(real_rsvqa: Path) -> None:

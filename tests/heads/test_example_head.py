@@ -49,7 +49,14 @@ class BrightnessHead(TaskHead):
     def score(self, predictions: Tensor, targets: Tensor, detailed: bool = False) -> dict[str, Any]:
         return {"rmse": float((predictions - targets).square().mean().sqrt())}
 
-    def summarize(self, output: Tensor, index: int, top_k: int = 5, question: str | None = None) -> Any:
+    def summarize(
+        self,
+        output: Tensor,
+        index: int,
+        top_k: int = 5,
+        question: str | None = None,
+        question_set: str | None = None,
+    ) -> Any:
         return {"brightness": round(float(output[index]), 4)}
 
 

@@ -119,7 +119,7 @@ def test_two_gloo_processes_match_one_process_for_the_joint_model(joint_recipe, 
         (lambda r: r["datasets"]["taiga"].update(tasks=["fertility"]), r"heads \['lai'\] are not listed"),
         (
             lambda r: r["datasets"]["taiga"]["tasks"].append("vqa"),
-            "listed by datasets 'rsvqa_lr' and 'taiga'",
+            "listed by datasets 'rsvqa_lr' \\(modality 'rgb'\\) and 'taiga' \\(modality 'hyperspectral'\\)",
         ),
         (lambda r: r["datasets"]["taiga"].update(proportion=0), "proportion' must be > 0"),
     ],

@@ -50,7 +50,7 @@ def hf_landuse(
     )
 
 
-@register_dataset("hf_vqa")
+@register_dataset("hf_vqa", question_set="rsvqa_lr")
 def hf_vqa(
     config: DataConfig, split: str, augment: TrainAugment | None, fitted: Fitted | None
 ) -> RecipeDataset:

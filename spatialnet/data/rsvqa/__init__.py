@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # importing the family (e.g. for its file readers) loads no t
     from spatialnet.data.transforms import TrainAugment
 
 
-@register_dataset("rsvqa_lr")
+@register_dataset("rsvqa_lr", question_set="rsvqa_lr")
 def rsvqa_lr(
     config: DataConfig, split: str, augment: TrainAugment | None, fitted: Fitted | None
 ) -> RecipeDataset:

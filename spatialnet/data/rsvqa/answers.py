@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from spatialnet.data.question_sets import QuestionSet, register_question_set
+
 QUESTION_TYPES: tuple[str, ...] = ("count", "presence", "comp", "rural_urban")
 # The three types recent vision-language papers average (they drop counting).
 THREE_TYPES: tuple[str, ...] = ("presence", "comp", "rural_urban")
@@ -104,3 +106,17 @@ def remap_sides(question: str, hflip: bool, vflip: bool, quarter_turns: int) -> 
         return word
 
     return _SIDE_WORD.sub(side, question)
+
+
+RSVQA_LR = register_question_set(
+    QuestionSet(
+        name="rsvqa_lr",
+        title="RSVQA-LR",
+        types=QUESTION_TYPES,
+        type_of=question_type,
+        normalize=normalize_answer,
+        answers=ANSWERS_BY_TYPE,
+        averages={"mean3": THREE_TYPES},
+        labels=LR_ANSWERS,
+    )
+)

@@ -7,6 +7,7 @@ augmentation are :class:`~spatialnet.data.vqa_images.VQAImages`'.
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,7 +28,9 @@ class RSVQALR(VQAImages):
         rsvqa_lr/LR_split_{split}_{images,questions,answers}.json
 
     **Items.** :class:`~spatialnet.data.vqa_images.VQAImages` items, ``image_id`` and
-    ``question_id`` as in the split files. Images without questions are left out.
+    ``question_id`` as in the split files, question set ``rsvqa_lr``. Images without questions are
+    left out; so are images whose tile is absent, with their questions (one line says how many):
+    the files may be the complete official ones or a subset of their rows.
     """
 
     def __init__(
@@ -42,7 +45,9 @@ class RSVQALR(VQAImages):
         check_vqa_options(augment, questions_per_image)
         self.root = resolve_root(root)
         processor = processor or ImageProcessor()
-        data = read_split(self.root, split)
+        data = read_split(self.root, split, skip_absent=True)
+        if data.skipped_questions and progress:
+            print(data.describe_skipped(), file=sys.stderr)
         by_image: dict[int, list[VQAQuestion]] = defaultdict(list)
         for question in data.questions:
             by_image[question.image_id].append(question)
@@ -58,6 +63,7 @@ class RSVQALR(VQAImages):
             [image.id for image in images],
             [by_image[image.id] for image in images],
             questions_per_image,
+            question_set="rsvqa_lr",
         )
 
     def __repr__(self) -> str:

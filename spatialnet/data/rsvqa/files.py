@@ -4,9 +4,11 @@ Lobry et al., "RSVQA: Visual Question Answering for Remote Sensing Data", TGRS 2
 Zenodo, record 6344334.
 
 Layout of a split ``S`` under one folder: ``Images_LR/{id}.tif`` and
-``LR_split_S_{images,questions,answers}.json``, each ``{"images"|"questions"|"answers": [rows]}``
-where the row at list position ``i`` has id ``i``; inactive rows (``{"id", "active": false}``)
-only fill the positions of other splits. A question's answer is ``answers_ids[0]``. Counts are
+``LR_split_S_{images,questions,answers}.json``, each ``{"images"|"questions"|"answers": [rows]}``.
+In the complete official files the row at list position ``i`` has id ``i`` and inactive rows
+(``{"id", "active": false}``) only fill the positions of other splits; a *subset* of the rows (what
+public copies of parts of the dataset hold) is read by each row's ``id`` instead, and an image may
+then list questions the subset lacks. A question's answer is ``answers_ids[0]``. Counts are
 stored raw ("403") and binned here with the official encoder, so every consumer sees the 9 classes.
 The writer is the reader's inverse: the synthetic world and the tests produce the real format.
 """
@@ -106,12 +108,35 @@ class QAText:
 
 @dataclass(frozen=True)
 class VQASplit:
-    """One split, joined and checked: active images and their questions, in id order."""
+    """One split, joined and checked: active images and their questions, in id order.
+
+    ``absent_images`` are active images whose tile is missing (read with ``skip_absent``): they and
+    their ``skipped_questions`` are left out of ``images`` and ``questions``. ``subset`` says the
+    question file held only some of the rows its images list (``unlisted_questions`` of them missing).
+    """
 
     root: Path
     split: str
     images: list[VQAImage]
     questions: list[VQAQuestion]
+    absent_images: tuple[int, ...] = ()
+    skipped_questions: int = 0
+    subset: bool = False
+    unlisted_questions: int = 0
+
+    def describe_skipped(self) -> str:
+        """One line on what was left out ("" when nothing was)."""
+        parts = []
+        if self.skipped_questions:
+            parts.append(
+                f"{len(self.absent_images)} tiles absent from {IMAGES_DIR}/, their {self.skipped_questions} "
+                "questions skipped"
+            )
+        if self.subset and self.unlisted_questions:
+            parts.append(
+                f"a subset: {self.unlisted_questions} questions listed by the images are not in the file"
+            )
+        return f"RSVQA-LR {self.split}: " + "; ".join(parts) if parts else ""
 
     def type_counts(self) -> dict[str, int]:
         """Questions per type, in QUESTION_TYPES order."""
@@ -134,14 +159,13 @@ def read_images(path: Path) -> list[VQAImage]:
     """Active image rows; each ``path`` points into ``Images_LR/`` beside the JSON file."""
     path = Path(path)
     images: list[VQAImage] = []
-    for position, row in _active_rows(path, "images"):
-        where = f"{path}: images[{position}]"
+    for image_id, row, where in _active_rows(path, "images")[0]:
         question_ids = _int_list(row, "questions_ids", where, allow_empty=True)
         name = row.get("original_name")
         images.append(
             VQAImage(
-                id=position,
-                path=image_file(path.parent, position),
+                id=image_id,
+                path=image_file(path.parent, image_id),
                 question_ids=question_ids,
                 original_name=name if isinstance(name, str) else "",
             )
@@ -153,8 +177,7 @@ def read_questions(path: Path) -> list[QuestionRow]:
     """Active question rows: image id, a known type, the text and at least one answer id."""
     path = Path(path)
     rows: list[QuestionRow] = []
-    for position, row in _active_rows(path, "questions"):
-        where = f"{path}: questions[{position}]"
+    for question_id, row, where in _active_rows(path, "questions")[0]:
         kind = row.get("type")
         if kind not in QUESTION_TYPES:
             raise DataError(f"{where}: 'type' is {kind!r}; expected one of {', '.join(QUESTION_TYPES)}")
@@ -163,7 +186,7 @@ def read_questions(path: Path) -> list[QuestionRow]:
             raise DataError(f"{where}: 'question' must be a non-empty string, got {question!r}")
         rows.append(
             QuestionRow(
-                id=position,
+                id=question_id,
                 image_id=_int_field(row, "img_id", where),
                 type=kind,
                 question=question,
@@ -177,17 +200,19 @@ def read_answers(path: Path) -> list[AnswerRow]:
     """Active answer rows, answers kept as stored (raw counts are binned when joined)."""
     path = Path(path)
     rows: list[AnswerRow] = []
-    for position, row in _active_rows(path, "answers"):
-        where = f"{path}: answers[{position}]"
+    for answer_id, row, where in _active_rows(path, "answers")[0]:
         answer = row.get("answer")
         if not isinstance(answer, str):
             raise DataError(f"{where}: 'answer' must be a string, got {answer!r}")
-        rows.append(AnswerRow(position, _int_field(row, "question_id", where), answer))
+        rows.append(AnswerRow(answer_id, _int_field(row, "question_id", where), answer))
     return rows
 
 
 def read_questions_and_answers(questions_path: Path, answers_path: Path) -> list[VQAQuestion]:
-    """Join each question to the answer row ``answers_ids[0]``; every question must find its answer."""
+    """Join each question to the answer row ``answers_ids[0]``; every question must find its answer.
+
+    Complete files and subsets alike (rows by id): what ``score-vqa`` reads as the truth.
+    """
     questions = read_questions(questions_path)
     answers = {row.id: row for row in read_answers(answers_path)}
     missing = [q.id for q in questions if q.answer_ids[0] not in answers]
@@ -209,12 +234,14 @@ def read_questions_and_answers(questions_path: Path, answers_path: Path) -> list
     return joined
 
 
-def read_split(root: Path, split: str, require_images: bool = True) -> VQASplit:
+def read_split(root: Path, split: str, require_images: bool = True, skip_absent: bool = False) -> VQASplit:
     """Read and cross-check one official split under ``root`` (the ``rsvqa_lr`` folder).
 
-    Every question's image must be an active image of the split, every image's ``questions_ids``
-    must be active questions, and (with ``require_images``) every tile must exist. Whatever is
-    missing is reported in one error, so a user fixes it in one go.
+    Every question's image must be an active image of the split, and every image's
+    ``questions_ids`` active questions (unless the question file is a subset of the rows). With
+    ``require_images`` every tile must exist, or, with ``skip_absent``, the images whose tile is
+    absent are left out with their questions and counted (:meth:`VQASplit.describe_skipped`).
+    Whatever is wrong is reported in one error, so a user fixes it in one go.
     """
     root = Path(root)
     if split not in SPLITS:
@@ -231,6 +258,7 @@ def read_split(root: Path, split: str, require_images: bool = True) -> VQASplit:
         )
     images = read_images(files["images"])
     questions = read_questions_and_answers(files["questions"], files["answers"])
+    complete = _active_rows(files["questions"], "questions")[1]
     image_ids = {image.id for image in images}
     question_ids = {q.id for q in questions}
     orphans = sorted({q.image_id for q in questions} - image_ids)
@@ -240,20 +268,32 @@ def read_split(root: Path, split: str, require_images: bool = True) -> VQASplit:
             "are not active images of the split; expected the images file of the same split"
         )
     unlisted = sorted({i for image in images for i in image.question_ids} - question_ids)
-    if unlisted:
+    if unlisted and complete:
         raise DataError(
             f"{files['questions']}: {_listed(unlisted, 'question')} listed in {files['images'].name} "
             "are not active questions; expected the questions file of the same split"
         )
+    lost: list[int] = []
     if require_images:
         lost = [image.id for image in images if not image.path.is_file()]
-        if lost:
+        if lost and not skip_absent:
             raise DataError(
                 f"{root / IMAGES_DIR}: {len(lost)} of {len(images)} image files missing "
                 f"({_listed(lost, 'image')}); expected {IMAGES_DIR}/{{id}}.tif for every active image of "
                 f"{files['images'].name} ({WHERE})"
             )
-    return VQASplit(root=root, split=split, images=images, questions=questions)
+    gone = set(lost)
+    kept = [q for q in questions if q.image_id not in gone]
+    return VQASplit(
+        root=root,
+        split=split,
+        images=[image for image in images if image.id not in gone],
+        questions=kept,
+        absent_images=tuple(lost),
+        skipped_questions=len(questions) - len(kept),
+        subset=not complete,
+        unlisted_questions=len(unlisted),
+    )
 
 
 def read_qa_text(path: Path) -> list[QAText]:
@@ -388,27 +428,38 @@ def _unique(items: Iterable[Any], what: str) -> list[Any]:
 
 
 # -- validation -------------------------------------------------------------------------------------
-def _active_rows(path: Path, key: str) -> list[tuple[int, dict[str, Any]]]:
-    """``(position, row)`` of the active rows, after checking every row's id equals its position."""
+def _active_rows(path: Path, key: str) -> tuple[list[tuple[int, dict[str, Any], str]], bool]:
+    """``(id, row, where)`` of the active rows and whether the file is complete.
+
+    Complete: every row's id equals its list position (the official files). Otherwise the file is a
+    subset of the rows, read by each row's own id, which must be a distinct non-negative integer.
+    """
     data = read_json(path, f'an RSVQA {{"{key}": [rows]}} object')
     rows = data.get(key) if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise DataError(f'{path}: expected a top-level {{"{key}": [rows]}} object, got {_describe(data)}')
-    active: list[tuple[int, dict[str, Any]]] = []
+    for position, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: {key}[{position}]: expected an object, got {type(row).__name__}")
+    complete = all(row.get("id") == position and _is_int(row.get("id")) for position, row in enumerate(rows))
+    active: list[tuple[int, dict[str, Any], str]] = []
+    seen: dict[int, int] = {}
     for position, row in enumerate(rows):
         where = f"{path}: {key}[{position}]"
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected an object, got {type(row).__name__}")
-        if row.get("id") != position or not _is_int(row.get("id")):
+        row_id = row.get("id")
+        if not _is_int(row_id) or row_id < 0:
+            raise DataError(f"{where}: 'id' is {row_id!r}; expected a non-negative integer")
+        if row_id in seen:
             raise DataError(
-                f"{where}: 'id' is {row.get('id')!r}; expected {position} (rows are indexed by id)"
+                f"{where}: id {row_id} appears again (first at {key}[{seen[row_id]}]); expected each id once"
             )
+        seen[row_id] = position
         flag = row.get("active")
         if not isinstance(flag, bool):
             raise DataError(f"{where}: 'active' must be true or false, got {flag!r}")
         if flag:
-            active.append((position, row))
-    return active
+            active.append((row_id, row, where if complete else f"{where} (id {row_id})"))
+    return sorted(active, key=lambda item: item[0]), complete
 
 
 def _make_question(

@@ -95,8 +95,8 @@ def parse_line(raw: str, where: str, line_id: int) -> QuestionLine:
     if kind is None:
         raise DataError(
             f"{where}: question {question.strip() + '?'!r} fits no RSIVQA type; expected a theme ('What "
-            "is the theme of ...'), presence ('Does this picture contain ...'), count ('How many ...') or location "
-            "('What is the location of ...') question"
+            "is the theme of ...'), presence ('Does this picture contain ...'), count ('How many ...') or "
+            "location ('What is the location of ...') question"
         )
     return QuestionLine(line_id, int(stem), question.strip() + "?", normalize_answer(answer), kind)
 

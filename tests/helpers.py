@@ -45,6 +45,19 @@ TINY_RECIPE = {
 FOREST_BANDS = 24  # bands of the tiny synthetic forest
 
 
+def tiny_vqa_spec(**settings: object) -> dict:
+    """A VQA head entry small enough for tests (32 wide, one encoder and one fusion layer)."""
+    return {
+        "type": "vqa",
+        "target": "answer",
+        "hidden_size": 32,
+        "layers": 1,
+        "attention_heads": 2,
+        "fusion_layers": 1,
+        **settings,
+    }
+
+
 def tiny_forest_recipe(name: str, root: str, **backbone: object) -> dict:
     """A shipped CPU recipe shrunk for tests: 24 bands, 2 epochs, small batches."""
     recipe = to_dict(load_recipe(name))
@@ -112,7 +125,7 @@ def tiny_joint_recipe(world: str, forest_root: str) -> dict:
         "heads": {
             "captions": {"type": "caption", **small_text, "max_length": 20, "num_beams": 2},
             "landuse": {"type": "classification", "num_classes": 21, "weight": 0.5},
-            "vqa": {"type": "vqa", "target": "answer", **small_text, "fusion_layers": 1},
+            "vqa": tiny_vqa_spec(),
             "fertility": {"type": "pixel_classification", "class_weighting": "median_frequency"},
             "lai": {"type": "pixel_regression", "loss": "mae"},
         },

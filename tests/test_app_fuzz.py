@@ -1,4 +1,7 @@
-"""500 random and bad inputs through the app's API: every one answered or refused with a message."""
+"""500 random and bad inputs through the app's API: every one answered or refused with a message.
+
+``/ask`` gets a question set as its optional third argument half of the time (absent: the default).
+"""
 
 from __future__ import annotations
 
@@ -70,6 +73,7 @@ def random_upload(rng: random.Random, folder: Path, index: int) -> Path:
 
 
 BEAMS = [None, 1, 2, 3, 0, -1, 2.5, 9, 10**9, "3", "many"]
+SETS = [None, "rsvqa_lr", "rsvqa_lr", "", "nope", "RSVQA-LR", 7, ["rsvqa_lr"]]  # the tiny model's one set
 UPLOADED, BUNDLED = "uploaded cube", "20170615_reflectance_mosaic_128b.hdr"
 PLACES = [20, 0, -5, 39, 10**9, 2.5, "20", None]
 
@@ -99,6 +103,7 @@ def test_random_and_bad_inputs_never_crash_the_server(app_client, tiny_world, fo
     from tests.helpers import uploaded_cube
 
     rng = random.Random(0)
+    set_rng = random.Random(1)  # its own stream: the other inputs stay those of the seed-0 draws
     answered: dict[str, int] = {"/caption": 0, "/ask": 0, "/forest": 0}
     refused = dict.fromkeys(answered, 0)
     good = sorted((tiny_world / "ucm_captions" / "imgs").iterdir())[0]
@@ -116,7 +121,8 @@ def test_random_and_bad_inputs_never_crash_the_server(app_client, tiny_world, fo
         elif draw < 0.55:
             endpoint, args = "/caption", [upload, rng.choice(BEAMS)]
         else:
-            endpoint, args = "/ask", [upload, question]
+            chosen = [set_rng.choice(SETS)] if set_rng.random() < 0.5 else []
+            endpoint, args = "/ask", [upload, question, *chosen]
         try:
             app_client.submit(*args, api_name=endpoint).result(timeout=120)
             answered[endpoint] += 1

@@ -114,6 +114,19 @@ def test_predict_prints_top5_probabilities(trained_run, tiny_world, capsys):
     assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1 + 1e-6
 
 
+def test_a_question_to_a_model_without_a_vqa_head_says_so(trained_run, tiny_world, capsys):
+    """A question is refused in one line naming the heads, not silently dropped."""
+    image = sorted((tiny_world / "ucm_captions" / "imgs").iterdir())[0]
+    err = one_line_error(
+        capsys, ["predict", str(trained_run), "--image", str(image), "--question", "Is there a road?"]
+    )
+    assert "this model (test-tiny) answers no questions: it has no VQA head (its heads: landuse)" in err
+    err = one_line_error(
+        capsys, ["predict", str(trained_run), "--image", str(image), "--question-set", "rsivqa"]
+    )
+    assert "--question-set needs --question" in err
+
+
 def test_missing_image_names_the_file(trained_run, tmp_path, capsys):
     err = one_line_error(capsys, ["predict", str(trained_run), "--image", str(tmp_path / "none.png")])
     assert "none.png: image file not found" in err

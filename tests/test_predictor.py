@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from spatialnet.errors import DataError
 from spatialnet.predictor import Predictor
 
 
@@ -53,3 +54,13 @@ def test_beam_width_reaches_the_caption_search(predictor, images, monkeypatch):
     predictor.predict_arrays(images[:1], tasks={"captions"}, num_beams=other)
     predictor.predict_arrays(images[:1], tasks={"captions"})
     assert seen == [other, head.config.num_beams]
+
+
+def test_questions_are_answered_in_a_question_set_the_model_knows(predictor, images):
+    assert predictor.question_sets() == ["rsvqa_lr"] and predictor.answering_heads() == ["vqa"]
+    answer = predictor.predict_array(images[0], question="How many buildings are there?")["vqa"]
+    assert (answer["question_set"], answer["type"]) == ("rsvqa_lr", "count")
+    chosen = predictor.predict_array(images[0], question="Is there a road?", question_set="rsvqa_lr")["vqa"]
+    assert chosen["question_set"] == "rsvqa_lr" and chosen["answer"] in ("yes", "no")
+    with pytest.raises(DataError, match="question set 'rsivqa': this model answers in rsvqa_lr"):
+        predictor.predict_array(images[0], question="Is there a road?", question_set="rsivqa")

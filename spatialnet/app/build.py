@@ -4,11 +4,12 @@ Each tab is a thin shell around :class:`~spatialnet.app.tasks.AppTasks`; every b
 endpoint (``/caption``, ``/ask``, ``/forest``, ``/about``) that ``gradio_client`` can call with
 typed inputs.
 Safe by default: it binds 127.0.0.1, never makes a share link, caps uploads and reads no path a
-person types (examples come from the model's own synthetic world).
+person types (examples come from the model's own data folders: :mod:`spatialnet.app.examples`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,26 +17,31 @@ from typing import Any
 
 import gradio as gr
 
+from spatialnet.app.examples import AppExamples, find_examples
+from spatialnet.app.set_notes import set_label
 from spatialnet.app.stage_log import StageLog
-from spatialnet.app.tasks import MAX_BEAMS, MAX_CUBE_BYTES, MAX_MAP_SIDE, UPLOADED_CUBE, AppTasks, TaskError
+from spatialnet.app.tasks import (
+    MAX_BEAMS,
+    MAX_CUBE_BYTES,
+    MAX_MAP_SIDE,
+    UPLOADED_CUBE,
+    AppTasks,
+    TaskError,
+)
 from spatialnet.predictor import Predictor
 
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"]
 LOG = logging.getLogger(__name__)
-EXAMPLE_QUESTIONS = [  # RSVQA-LR question templates
-    "How many buildings are there?",
-    "Is there a road?",
-    "Are there more buildings than water areas?",
-    "Is it a rural or an urban area?",
-]
 
 
 def _shown(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` with refused inputs shown to the person as a message instead of a crash.
 
-    Anything else is a bug: logged with its traceback and shown as an internal error.
+    Anything else is a bug: logged with its traceback and shown as an internal error. The wrapper
+    keeps ``function``'s signature, so the API names its parameters (``question_set``) and defaults.
     """
 
+    @functools.wraps(function)
     def run(*args: Any) -> Any:
         try:
             return function(*args)
@@ -45,26 +51,12 @@ def _shown(function: Callable[..., Any]) -> Callable[..., Any]:
             LOG.exception("%s failed", function.__name__)
             raise gr.Error(f"Internal error ({type(err).__name__}); it is logged on the server.") from err
 
-    run.__name__ = function.__name__
-    run.__doc__ = function.__doc__
     return run
 
 
-def example_images(tasks: AppTasks, limit: int = 3) -> list[str]:
-    """A few images of the model's own (synthetic) datasets, when they are on this machine."""
-    found: list[str] = []
-    for source in tasks.predictor.image_sources().values():
-        root = Path(str(source.data.root or ""))
-        for folder in (
-            root / "ucm_captions" / "imgs",
-            root / "imgs",
-            root / "rsvqa_lr" / "Images_LR",
-            root / "Images_LR",
-        ):
-            if folder.is_dir():
-                found += [str(p) for p in sorted(folder.iterdir())[:limit]]
-                break
-    return list(dict.fromkeys(found))[: 2 * limit]
+def app_examples(tasks: AppTasks) -> AppExamples:
+    """Examples from the model's own image datasets (real validation data where it is on this machine)."""
+    return find_examples(tasks.predictor.image_sources(), tasks.question_sets())
 
 
 def _image_upload() -> gr.File:
@@ -74,7 +66,7 @@ def _image_upload() -> gr.File:
 
 def build_app(tasks: AppTasks) -> gr.Blocks:
     """The Blocks app for ``tasks``' model."""
-    examples = example_images(tasks)
+    examples = app_examples(tasks)
     # uploads and shown results are deleted from Gradio's cache after an hour
     with gr.Blocks(title="SpatialNet", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
@@ -97,28 +89,10 @@ def build_app(tasks: AppTasks) -> gr.Blocks:
                 concurrency_id="caption",
                 concurrency_limit=tasks.max_batch,  # a batch's worth at once: see app/batching.py
             )
-            if examples:
-                gr.Examples(examples, [image])
+            if examples.images:
+                gr.Examples(examples.images, [image])
         with gr.Tab("Ask"):
-            ask_image = _image_upload()
-            ask_preview = gr.Image(label="preview", interactive=False)
-            ask_image.change(_shown(tasks.preview), [ask_image], [ask_preview], api_visibility="private")
-            question = gr.Textbox(label="question", placeholder=EXAMPLE_QUESTIONS[0], max_length=1000)
-            ask = gr.Button("Answer", variant="primary")
-            answer = gr.Textbox(label="answer")
-            top = gr.Label(label="top answers", num_top_classes=3)
-            kind = gr.Textbox(label="question type")
-            ask.click(
-                _shown(tasks.ask),
-                [ask_image, question],
-                [answer, top, kind],
-                api_name="ask",
-                concurrency_id="ask",
-                concurrency_limit=tasks.max_batch,
-            )
-            gr.Examples(
-                [[examples[-1] if examples else None, q] for q in EXAMPLE_QUESTIONS], [ask_image, question]
-            )
+            _ask_tab(tasks, examples)
         if tasks.has_forest():
             _forest_tab(tasks)
         with gr.Tab("About"):
@@ -126,6 +100,60 @@ def build_app(tasks: AppTasks) -> gr.Blocks:
             refresh = gr.Button("Reload model card")
             refresh.click(tasks.about, [], [card], api_name="about")
     return demo
+
+
+def _ask_tab(tasks: AppTasks, examples: AppExamples) -> None:
+    """Upload an image, pick the question set (when the model answers in several), ask, read the answer.
+
+    The button runs :meth:`AppTasks.ask_shown` (the answer with its set, privately); the ``/ask``
+    endpoint runs :meth:`AppTasks.ask` on the same inputs, with the set optional (its default).
+    """
+    sets = tasks.question_sets()
+    ask_image = _image_upload()
+    ask_preview = gr.Image(label="preview", interactive=False)
+    ask_image.change(_shown(tasks.preview), [ask_image], [ask_preview], api_visibility="private")
+    answer_as = gr.Dropdown(
+        tasks.set_choices(),
+        value=sets[0] if sets else None,
+        label="answer as",
+        info="Each dataset asks and answers in its own way; answers come from the chosen one's.",
+        visible=len(sets) > 1,
+    )
+    first = next((q for rows in examples.questions.values() for _, q in rows), "Is there a road?")
+    question = gr.Textbox(label="question", placeholder=first, max_length=1000)
+    ask = gr.Button("Answer", variant="primary")
+    answer = gr.Textbox(label="answer")
+    top = gr.Label(label="top answers", num_top_classes=3)
+    with gr.Row():
+        kind = gr.Textbox(label="question type")
+        answered_as = gr.Textbox(label="answered as")
+    inputs = [ask_image, question, answer_as]
+    ask.click(
+        _shown(tasks.ask_shown),
+        inputs,
+        [answer, top, kind, answered_as],
+        api_visibility="private",
+        concurrency_id="ask",  # one limit for both events: a batch's worth at once (app/batching.py)
+        concurrency_limit=tasks.max_batch,
+    )
+    endpoint = gr.Button(visible=False)  # the API's /ask: its three outputs as before sets existed
+    endpoint.click(
+        _shown(tasks.ask),
+        inputs,
+        [answer, top, kind],
+        api_name="ask",
+        concurrency_id="ask",
+        concurrency_limit=tasks.max_batch,  # a group's limit is its members' lowest
+    )
+    filled = inputs if len(sets) > 1 else inputs[:2]  # a hidden choice gets no examples column
+    for name, rows in examples.questions.items():
+        source = "questions of its validation split" if name in examples.real else "example questions"
+        if rows:
+            gr.Examples(
+                [[image, q, name][: len(filled)] for image, q in rows],
+                filled,
+                label=f"{set_label(name)}: {source}",
+            )
 
 
 def _forest_tab(tasks: AppTasks) -> None:
@@ -175,6 +203,13 @@ def launch(
     """
     stage_log = StageLog(profile) if profile else None
     tasks = AppTasks(Predictor.from_run(checkpoint, device), max_batch=max_batch, stage_log=stage_log)
+    return serve(tasks, host, port, block)
+
+
+def serve(
+    tasks: AppTasks, host: str = "127.0.0.1", port: int = 7860, block: bool = True
+) -> tuple[gr.Blocks, str]:
+    """Serve the app of an already loaded model (``tasks``); returns the app and its local URL."""
     demo = build_app(tasks)
     demo.queue(default_concurrency_limit=1)  # the forest maps one at a time; requests wait in the queue
     _, url, _ = demo.launch(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from spatialnet.app.batching import BatchTiming, MicroBatcher
+from spatialnet.app.set_notes import set_label
 from spatialnet.app.stage_log import StageLog
 from spatialnet.checkpoint import read_metrics
 from spatialnet.errors import SpatialNetError
@@ -59,10 +60,13 @@ class AppTasks:
         self.captioner: MicroBatcher[tuple[np.ndarray, int], dict[str, Any]] = MicroBatcher(
             self._caption_batch, self.max_batch, key=lambda item: item[1], lock=self._model_lock
         )
-        self.answerer: MicroBatcher[tuple[np.ndarray, str], dict[str, Any]] = MicroBatcher(
-            self._answer_batch, self.max_batch, lock=self._model_lock
+        # questions of one set go through the model together: a batch is answered in one set
+        self.answerer: MicroBatcher[tuple[np.ndarray, str, str | None], dict[str, Any]] = MicroBatcher(
+            self._answer_batch, self.max_batch, key=lambda item: item[2], lock=self._model_lock
         )
         self._image_tasks = {t for source in self.predictor.image_sources().values() for t in source.tasks}
+        # the head that answers (found by what heads do, whatever their names)
+        self._answering = [h for h in self.predictor.answering_heads() if h in self._image_tasks]
 
     # -- images ------------------------------------------------------------------------------------
     def _checked_image(self, path: str | None) -> np.ndarray:
@@ -125,9 +129,34 @@ class AppTasks:
             [array for array, _ in items], top_k=5, tasks={"captions", "landuse"}, num_beams=items[0][1]
         )
 
-    def ask(self, image: str | None, question: str | None) -> tuple[str, dict[str, float], str]:
-        """The answer, the top answers with probabilities and the question type."""
-        if "vqa" not in self._image_tasks:
+    def question_sets(self) -> list[str]:
+        """The question sets the model answers in, its default first (none without a VQA head)."""
+        return self.predictor.question_sets() if self._answering else []
+
+    def set_choices(self) -> list[tuple[str, str]]:
+        """The question sets as (label, name) pairs, for the Ask tab's "answer as" choice."""
+        return [(set_label(name), name) for name in self.question_sets()]
+
+    def ask(
+        self, image: str | None, question: str | None, question_set: str | None = None
+    ) -> tuple[str, dict[str, float], str]:
+        """The answer, the top answers with probabilities and the question type (the ``/ask`` endpoint).
+
+        ``question_set`` is one of :meth:`question_sets` (default: the model's first).
+        """
+        answer = self._answer(image, question, question_set)
+        return str(answer["answer"]), _top(answer), str(answer["type"])
+
+    def ask_shown(
+        self, image: str | None, question: str | None, question_set: str | None = None
+    ) -> tuple[str, dict[str, float], str, str]:
+        """:meth:`ask` for the Ask tab, with the question set the answer was given in (its label)."""
+        answer = self._answer(image, question, question_set)
+        return str(answer["answer"]), _top(answer), str(answer["type"]), set_label(answer["question_set"])
+
+    def _answer(self, image: str | None, question: str | None, question_set: str | None) -> dict[str, Any]:
+        """The answering head's summary of ``question`` about ``image`` (checked) in the chosen set."""
+        if not self._answering:
             raise TaskError("This model has no question-answering head.")
         if not isinstance(question, str) or not question.strip():
             raise TaskError("Type a question, e.g. 'How many buildings are there?'")
@@ -135,21 +164,33 @@ class AppTasks:
             text = checked_question(question)
         except SpatialNetError as err:
             raise TaskError(f"The question is too long: {str(err).partition('; ')[2]}.") from err
+        chosen = self._chosen_set(question_set)
         started = time.perf_counter()
         array = self._checked_image(image)
         decoded = time.perf_counter()
-        result, timing = self.answerer.submit_timed((array, text))
-        answer = result["vqa"]
+        result, timing = self.answerer.submit_timed((array, text, chosen))
         self._log("ask", started, decoded, timing)
-        return (
-            str(answer["answer"]),
-            {a["answer"]: a["probability"] for a in answer["top"]},
-            str(answer["type"]),
-        )
+        summary: dict[str, Any] = result[self._answering[0]]
+        return summary
 
-    def _answer_batch(self, items: list[tuple[np.ndarray, str]]) -> list[dict[str, Any]]:
+    def _chosen_set(self, question_set: str | None) -> str | None:
+        """``question_set`` when the model answers in it, the default when none is given; else a TaskError."""
+        known = self.question_sets()
+        if question_set is None or question_set == "":
+            return known[0] if known else None
+        if question_set not in known:
+            choices = "; ".join(f"{name} ({set_label(name)})" for name in known)
+            raise TaskError(
+                f"Unknown question set {repr(question_set)[:40]}; this model answers as: {choices}."
+            )
+        return question_set
+
+    def _answer_batch(self, items: list[tuple[np.ndarray, str, str | None]]) -> list[dict[str, Any]]:
         return self.predictor.predict_arrays(
-            [array for array, _ in items], questions=[q for _, q in items], tasks={"vqa"}
+            [array for array, _, _ in items],
+            questions=[question for _, question, _ in items],
+            tasks={self._answering[0]},
+            question_set=items[0][2],  # the batcher groups requests by set
         )
 
     # -- hyperspectral cubes -----------------------------------------------------------------------
@@ -304,6 +345,11 @@ class AppTasks:
         for name, source in recipe.sources().items():
             data = source.data
             lines.append(f"| {name} | `{data.dataset}` | `{data.root}` | {', '.join(source.tasks)} |")
+        sets = self.question_sets()
+        if sets:
+            lines += ["", "Answers questions in these question sets (the Ask tab's “answer as”):", ""]
+            default = dict.fromkeys(sets[:1], ", the default")
+            lines += [f"- {set_label(name)} (`{name}`{default.get(name, '')})" for name in sets]
         metrics = read_metrics(self.predictor.checkpoint) if self.predictor.checkpoint else {}
         headlines = headline_values(metrics.get("val", {}), self.predictor.model.task_heads())
         if headlines:
@@ -317,6 +363,11 @@ class AppTasks:
                 *(f"| {h.task} | {h.label} | {formatted(h, v)} |" for h, v in headlines),
             ]
         return "\n".join(lines)
+
+
+def _top(answer: dict[str, Any]) -> dict[str, float]:
+    """The top answers of a VQA summary with their probabilities."""
+    return {item["answer"]: item["probability"] for item in answer["top"]}
 
 
 def _readable(message: str) -> str:

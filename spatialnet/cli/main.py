@@ -15,13 +15,26 @@ from spatialnet.cli import (
     predict,
     quickstart,
     score_captions,
+    score_rsivqa,
     score_vqa,
     synth,
     train,
 )
 from spatialnet.errors import SpatialNetError
 
-COMMANDS = (quickstart, synth, export, train, evaluate, predict, forest_map, score_captions, score_vqa, app)
+COMMANDS = (
+    quickstart,
+    synth,
+    export,
+    train,
+    evaluate,
+    predict,
+    forest_map,
+    score_captions,
+    score_vqa,
+    score_rsivqa,
+    app,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

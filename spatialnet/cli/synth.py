@@ -19,6 +19,8 @@ def add_parser(subparsers: Any) -> None:
         "DIR/ucm_captions (Karpathy dataset.json + imgs/), DIR/scenes.jsonl and DIR/rsvqa_lr (the same "
         "images as RSVQA-LR: Images_LR/*.tif and LR_split_*_{images,questions,answers}.json, answers "
         "exact from the scene graphs, drawn so that the question alone does not give the answer away), "
+        "DIR/rsivqa_ucm/ucm_res.txt (RSIVQA's lines 'N.tif:QUESTION?ANSWER' on the same images: theme, "
+        "two presence, count in words and location on a 3×3 grid per image, exact from the scene graphs) "
         "and DIR/taiga (a forest scene in the TAIGA format: ENVI int16 cube, 14-band label raster, "
         "stand table). Same seed, same bytes.",
     )
@@ -35,6 +37,9 @@ def add_parser(subparsers: Any) -> None:
         f"(default {DEFAULT_QUESTIONS_PER_IMAGE})",
     )
     parser.add_argument("--no-rsvqa", action="store_true", help="do not write DIR/rsvqa_lr")
+    parser.add_argument(
+        "--no-rsivqa", action="store_true", help="do not write DIR/rsivqa_ucm (the other files stay the same)"
+    )
     parser.add_argument(
         "--forest-size",
         type=int,
@@ -67,12 +72,17 @@ def run(args: argparse.Namespace) -> int:
         rsvqa=not args.no_rsvqa,
         questions_per_image=args.questions_per_image,
         workers=args.workers,
+        rsivqa=not args.no_rsivqa,
     )
     print(f"wrote {summary.num_images} scenes to {args.out} (splits: {summary.split_counts})")
     if summary.rsvqa is not None:
         vqa = summary.rsvqa
         per_split = {split: sum(c.values()) for split, c in vqa.counts.items()}
         print(f"wrote {vqa.num_questions} RSVQA-LR questions to {vqa.root} (splits: {per_split})")
+    if summary.rsivqa is not None:
+        ivqa = summary.rsivqa
+        per_split = {split: sum(c.values()) for split, c in ivqa.counts.items()}
+        print(f"wrote {ivqa.num_questions} RSIVQA questions to {ivqa.path} (splits: {per_split})")
     if args.forest_size < 0:
         raise DataError(f"--forest-size must be >= 0, got {args.forest_size}")
     if args.forest_size:

@@ -1,13 +1,15 @@
-"""``--bootstrap``, ``--compare`` and ``--seed``: how sure score-captions and score-vqa are.
+"""``--bootstrap``, ``--compare``, ``--seed`` (and ``--resample``): how sure the scorers are.
 
-Both commands build a :class:`~spatialnet.metrics.bootstrap.Tally` of their predictions and hand
-it here; this module runs the bootstrap and the paired test, and prints and records them.
+score-captions, score-vqa and score-rsivqa build a :class:`~spatialnet.metrics.bootstrap.Tally` of
+their predictions and hand it here; this module runs the bootstrap and the paired test, and prints
+and records them. Scorers whose items can be drawn in more than one unit (a VQA split's questions,
+or its images with all their questions) also register ``--resample``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,20 +29,42 @@ from spatialnet.metrics.bootstrap import (
 )
 
 
-def add_uncertainty_options(parser: argparse.ArgumentParser, unit: str) -> None:
-    """Register ``--bootstrap N``, ``--compare OTHER`` and ``--seed S``; ``unit`` names the items."""
+def add_uncertainty_options(
+    parser: argparse.ArgumentParser,
+    unit: str,
+    units: Sequence[str] = (),
+    unit_help: str = "",
+) -> None:
+    """Register ``--bootstrap N``, ``--compare OTHER`` and ``--seed S``; ``unit`` names the items.
+
+    With ``units``, also ``--resample {units}`` (default ``unit``, which must be one of them):
+    what one draw of the bootstrap and one swap of the paired test takes; ``unit_help`` says why
+    the choice matters.
+    """
+    if units:
+        if unit not in units:
+            raise ValueError(f"default unit {unit!r} is not one of {', '.join(units)}")
+        parser.add_argument(
+            "--resample",
+            choices=tuple(units),
+            default=unit,
+            help=f"what --bootstrap and --compare draw: one of {', '.join(units)} (default {unit}). "
+            + unit_help.replace("%", "%%"),
+        )
+    drawn = "--resample items" if units else unit
+    same = "items" if units else unit
     parser.add_argument(
         "--bootstrap",
         type=_positive,
         metavar="N",
-        help=f"add 95%% percentile intervals of every metric from N resamples of the {unit} "
+        help=f"add 95%% percentile intervals of every metric from N resamples of the {drawn} "
         f"(e.g. {DEFAULT_RESAMPLES}); corpus metrics are recomputed on each resample",
     )
     parser.add_argument(
         "--compare",
         type=Path,
         metavar="OTHER",
-        help=f"a second predictions file for the same {unit}: per metric the difference "
+        help=f"a second predictions file for the same {same}: per metric the difference "
         "PREDICTIONS - OTHER, its paired-bootstrap 95%% interval and the p-value of approximate "
         f"randomisation, each from --bootstrap resamples (default {DEFAULT_RESAMPLES})",
     )

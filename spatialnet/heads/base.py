@@ -28,6 +28,8 @@ from spatialnet.mapping.layers import Layer
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
+    from spatialnet.metrics.bootstrap import Tally
+
 Batch = Mapping[str, Any]
 
 
@@ -194,6 +196,15 @@ class TaskHead(nn.Module):
         raise NotImplementedError(
             f"{type(self).__name__} does not say how it is scored: define score() on the head class"
         )
+
+    def tally(self, predictions: Any, targets: Any, by: str = "") -> Tally | None:
+        """Per-item statistics whose sums give this head's metrics (bootstrap intervals, paired tests).
+
+        ``predictions`` and ``targets`` as :meth:`score` takes them; ``by`` names the item unit
+        where a head offers several (a VQA head: "questions" or "images"; "" the head's default).
+        None: the head's metrics are not sums of per-item statistics.
+        """
+        return None
 
     def summarize(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -43,6 +43,9 @@ from spatialnet.losses.global_mean import batch_mean
 from spatialnet.metrics.cider_reward import CiderD
 from spatialnet.metrics.scoring import caption_metrics
 from spatialnet.text.tokenizer import BOS, EOS, PAD, UNK
+
+if TYPE_CHECKING:
+    from spatialnet.metrics.bootstrap import Tally
 
 
 @dataclasses.dataclass
@@ -339,6 +342,14 @@ class CaptionHead(TaskHead):
     ) -> dict[str, Any]:
         """COCO caption metrics (pycocoevalcap) of the generated captions over the split."""
         return caption_metrics(predictions, targets, detailed)
+
+    def tally(self, predictions: list[str], targets: list[dict[str, Any]], by: str = "") -> Tally:
+        """Per-image caption statistics (:func:`~spatialnet.metrics.caption_tally.caption_tally`)."""
+        from spatialnet.metrics.caption_tally import caption_tally
+
+        references = {int(t["image_id"]): t["references"] for t in targets}
+        generated = {int(t["image_id"]): p for t, p in zip(targets, predictions, strict=True)}
+        return caption_tally(references, generated, source="generated captions")
 
     def write_artifacts(
         self,

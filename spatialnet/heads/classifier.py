@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from spatialnet.heads.base import LOSS, Headline, TaskHead
+
+if TYPE_CHECKING:
+    from spatialnet.metrics.bootstrap import Tally
 from spatialnet.heads.losses import ClassifierConfig
 from spatialnet.labels import IGNORE_INDEX
 from spatialnet.metrics.classification import classification_metrics
@@ -42,6 +46,17 @@ class ClassifierHead(TaskHead):
             truth[keep].numpy(), labels[keep].numpy(), self.config.num_classes, self.class_names
         )
 
+    def tally(self, predictions: Tensor, targets: Any, by: str = "") -> Tally:
+        """One row per labelled item (its position in the split): asked, and right or not."""
+        from spatialnet.metrics.bootstrap import Tally
+
+        labels = predictions.argmax(dim=1).flatten()
+        truth = targets.flatten()
+        keep = truth != IGNORE_INDEX
+        right = (labels[keep] == truth[keep]).double().numpy()
+        rows = np.stack([np.ones_like(right), right], axis=1)
+        return Tally(tuple(range(len(rows))), rows, accuracy_of_sums, "items", "predictions")
+
     def summarize(
         self,
         output: Tensor,
@@ -67,3 +82,8 @@ class ClassifierHead(TaskHead):
         names = list(metrics.get("per_class_accuracy", {})) or self.class_names
         save_confusion_matrix(metrics["confusion_matrix"], names, png, title=title)
         return {"confusion_matrix_png": png.name}
+
+
+def accuracy_of_sums(sums: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy of each row of summed (asked, right) statistics."""
+    return {"accuracy": sums[:, 1] / sums[:, 0]}

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +57,9 @@ from spatialnet.losses.global_mean import batch_mean
 from spatialnet.losses.regression import masked_mse
 from spatialnet.metrics.scoring import vqa_metrics
 from spatialnet.text.tokenizer import PAD
+
+if TYPE_CHECKING:
+    from spatialnet.metrics.bootstrap import Tally
 
 
 @dataclasses.dataclass
@@ -390,6 +393,20 @@ class VQAHead(TaskHead):
         """Accuracies per type of the targets' question set, ``AA``, ``OA`` (RSVQA: and ``mean3``)."""
         return vqa_metrics(predictions, targets, self.answers, detailed)
 
+    def tally(self, predictions: Tensor, targets: list[dict[str, Any]], by: str = "") -> Tally:
+        """Per-image statistics of the accuracies (``by="questions"``: per question), one question set."""
+        from spatialnet.metrics.vqa_tally import vqa_tally
+
+        sets = sorted({str(t.get("question_set", question_sets.DEFAULT_SET)) for t in targets})
+        if len(sets) != 1:
+            raise DataError(f"vqa head: tally one question set at a time, got {', '.join(sets) or 'none'}")
+        chosen = predictions.argmax(dim=1).tolist()
+        truth = {int(t["question_id"]): (str(t["type"]), str(t["answer"])) for t in targets}
+        answered = {int(t["question_id"]): self.answers[i] for t, i in zip(targets, chosen, strict=True)}
+        image_of = {int(t["question_id"]): int(t.get("image_id", 0)) for t in targets}
+        unit = by or "images"
+        return vqa_tally(truth, answered, "predicted answers", sets[0], unit, image_of)  # type: ignore[arg-type]
+
     def summarize(
         self,
         output: Tensor,
@@ -403,8 +420,10 @@ class VQAHead(TaskHead):
             return super().summarize(output, index)
         probabilities = output[index].cpu()
         values, indices = probabilities.topk(min(3, len(self.answers)))
-        ranked = [
-            {"answer": self.answers[i], "probability": float(v)} for v, i in zip(values, indices, strict=True)
+        ranked = [  # answers outside the question's set and type (probability 0) are not shown
+            {"answer": self.answers[i], "probability": float(v)}
+            for rank, (v, i) in enumerate(zip(values, indices, strict=True))
+            if rank == 0 or float(v) > 0
         ]
         name = question_set or self.default_set
         return {

@@ -254,3 +254,98 @@ def save_error_histogram(
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=120)
     return out
+
+
+def top_confusion(
+    matrix: ArrayLike, class_names: Sequence[str], top: int, other: str = "other"
+) -> tuple[np.ndarray, list[str], int]:
+    """A confusion matrix cut to what a reader can see: the ``top`` most frequent true classes.
+
+    Classes that never occur (as truth or as prediction) are dropped; of the rest, the ``top``
+    most frequent true classes are kept (then the most often predicted, then in the given order)
+    and every other class is merged into one ``other`` row and column (its diagonal cell counts
+    rarer classes predicted as rarer classes, right or wrong). Nothing is merged when at most one
+    class would be. Rows and columns follow the kept order, ``other`` last; the third value is the
+    number of classes merged (0: none).
+    """
+    counts = np.asarray(matrix, dtype=np.float64)
+    n = len(class_names)
+    if counts.shape != (n, n):
+        raise ValueError(f"confusion matrix has shape {counts.shape}, expected ({n}, {n})")
+    if top < 1:
+        raise ValueError(f"top must be >= 1, got {top}")
+    truth, guessed = counts.sum(axis=1), counts.sum(axis=0)
+    seen = [i for i in range(n) if truth[i] > 0 or guessed[i] > 0]
+    ranked = sorted(seen, key=lambda i: (-truth[i], -guessed[i], i))
+    if len(ranked) <= top + 1:
+        return counts[np.ix_(ranked, ranked)], [class_names[i] for i in ranked], 0
+    kept, rest = ranked[:top], ranked[top:]
+    reduced = np.zeros((top + 1, top + 1))
+    reduced[:top, :top] = counts[np.ix_(kept, kept)]
+    reduced[:top, top] = counts[np.ix_(kept, rest)].sum(axis=1)
+    reduced[top, :top] = counts[np.ix_(rest, kept)].sum(axis=0)
+    reduced[top, top] = counts[np.ix_(rest, rest)].sum()
+    return reduced, [*(class_names[i] for i in kept), f"{other} ({len(rest)})"], len(rest)
+
+
+def save_confusion_panels(
+    panels: Sequence[tuple[str, ArrayLike, Sequence[str]]],
+    path: Path | str,
+    title: str = "Confusion matrices",
+    top: int = 15,
+    noun: str = "items",
+) -> Path:
+    """Several confusion matrices (rows = truth, row fractions in %) side by side in one PNG.
+
+    For tasks with too many classes for one readable matrix (a VQA set's answers, type by type):
+    each ``(name, matrix, class_names)`` panel shows its ``top`` most frequent true classes
+    (:func:`top_confusion`) and its accuracy and size (``noun``) over all of its classes in its title.
+    """
+    if not panels:
+        raise ValueError("no confusion matrix to draw")
+    reduced = []
+    merged = False
+    for name, matrix, names in panels:
+        counts = np.asarray(matrix, dtype=np.float64)
+        shown, labels, rest = top_confusion(counts, names, top)
+        merged = merged or rest > 0
+        total = float(counts.sum())
+        accuracy = f"{100 * float(np.trace(counts)) / total:.1f}% right" if total else "none right"
+        reduced.append((f"{name}: {int(total)} {noun}, {accuracy}", shown, labels))
+    columns = 1 if len(reduced) == 1 else 2
+    rows = -(-len(reduced) // columns)
+    side = max(4.5, 0.4 * max(len(labels) for _, _, labels in reduced) + 3.0)
+    figure = Figure(figsize=(columns * (side + 1.0), rows * side + 0.6))
+    FigureCanvasAgg(figure)
+    for k, (name, counts, labels) in enumerate(reduced):
+        axes = figure.add_subplot(rows, columns, k + 1)
+        _draw_row_percentages(axes, counts, labels)
+        axes.set_title(name, fontsize=10)
+    note = "\nother (n): n rarer classes merged into one; its diagonal cell mixes right and wrong"
+    figure.suptitle(title + (note if merged else ""))
+    figure.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    return out
+
+
+def _draw_row_percentages(axes: Axes, counts: np.ndarray, labels: Sequence[str]) -> None:
+    """One confusion matrix as row percentages, labelled, non-zero cells annotated."""
+    totals = counts.sum(axis=1, keepdims=True)
+    values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0) * 100.0
+    n = len(labels)
+    axes.imshow(values, cmap="Blues", vmin=0.0, vmax=100.0)
+    axes.set_xticks(
+        range(n), labels=list(labels), rotation=60, ha="right", rotation_mode="anchor", fontsize=8
+    )
+    axes.set_yticks(range(n), labels=list(labels), fontsize=8)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    for row in range(n):
+        for col in range(n):
+            if counts[row, col]:
+                color = "white" if values[row, col] > 60.0 else "black"
+                axes.text(
+                    col, row, f"{values[row, col]:.0f}", ha="center", va="center", fontsize=7, color=color
+                )

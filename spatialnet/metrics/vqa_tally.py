@@ -25,6 +25,7 @@ from spatialnet.data.question_sets import DEFAULT_SET
 from spatialnet.data.rsvqa.files import VQAQuestion
 from spatialnet.errors import DataError
 from spatialnet.metrics.bootstrap import Tally
+from spatialnet.metrics.ids import listed
 from spatialnet.metrics.vqa import judged
 
 Unit = Literal["questions", "images"]
@@ -57,6 +58,9 @@ def vqa_tally(
     if by == "questions":
         return Tally(tuple(i for i, *_ in graded), rows, score, "questions", source)
     images = _images_of(questions, image_of)
+    unplaced = sorted(i for i, *_ in graded if i not in images)
+    if unplaced:
+        raise DataError(f"image_of: no image for {listed(unplaced)} of the {len(graded)} questions")
     image_ids = sorted({images[i] for i, *_ in graded})
     position = {image: k for k, image in enumerate(image_ids)}
     per_image = np.zeros((len(image_ids), rows.shape[1]))

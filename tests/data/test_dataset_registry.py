@@ -22,6 +22,10 @@ EXAMPLES: dict[str, tuple[dict, set[str]]] = {
         {"dataset": "rsvqa_lr", "image_size": 48, "questions_per_image": 3},
         {"question", "answer", "question_id"},
     ),
+    "rsivqa": (
+        {"dataset": "rsivqa", "image_size": 32, "questions_per_image": 3},
+        {"question", "answer", "question_id", "question_type", "question_set"},
+    ),
     "taiga": (
         {"dataset": "taiga", "image_size": 9, "bands": list(range(FOREST_BANDS)), "block": 5},
         {"fertility", "lai", "stand_id"},

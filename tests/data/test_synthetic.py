@@ -58,7 +58,8 @@ def test_worker_processes_do_not_change_the_files(tmp_path: Path) -> None:
     one = synthesize(tmp_path / "one", seed=5, num_images=24, progress=False, workers=1)
     two = synthesize(tmp_path / "two", seed=5, num_images=24, progress=False, workers=2)
     files = sorted(p.relative_to(one.root) for p in one.root.rglob("*") if p.is_file())
-    assert len(files) == 2 + 24 + 24 + 9  # dataset.json, scenes.jsonl, JPEGs, TIFFs, RSVQA split files
+    # dataset.json, scenes.jsonl, JPEGs, TIFFs, RSVQA split files, RSIVQA's ucm_res.txt
+    assert len(files) == 2 + 24 + 24 + 9 + 1
     assert files == sorted(p.relative_to(two.root) for p in two.root.rglob("*") if p.is_file())
     for rel in files:
         assert (one.root / rel).read_bytes() == (two.root / rel).read_bytes(), rel

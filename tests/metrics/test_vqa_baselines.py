@@ -1,7 +1,17 @@
 """Question-only baselines: majority per type and the same-text prior, on hand-checked cases."""
 
+import pytest
+
 from spatialnet.data.rsvqa.files import VQAQuestion
-from spatialnet.metrics.vqa_baselines import blind_answers, majority_answers, type_majority
+from spatialnet.errors import DataError
+from spatialnet.metrics.vqa_baselines import (
+    BLIND,
+    MAJORITY,
+    baseline_answers,
+    blind_answers,
+    majority_answers,
+    type_majority,
+)
 
 
 def _questions(rows):
@@ -46,3 +56,36 @@ def test_majority_answers_follow_the_type():
 
 def test_blind_answers_use_the_same_question_text_first():
     assert blind_answers(TRAIN, TEST) == {0: "yes", 1: "no", 2: "between 0 and 10", 3: "0", 4: "urban"}
+
+
+def test_a_type_the_training_split_never_asks_gets_the_overall_majority():
+    # TRAIN answers "no" 3 times, "0" 3 times, "yes" and "between 0 and 10" twice: the tie goes to "0"
+    unseen = _questions([("comp", "Are there more roads than forests?", "yes")])
+    assert majority_answers(TRAIN, unseen) == {0: "0"}
+    assert majority_answers(TRAIN[:5], unseen) == {0: "no"}  # presence questions only: 3 "no", 2 "yes"
+    with pytest.raises(DataError, match="the training split has no questions"):
+        majority_answers([], unseen)
+
+
+def test_baseline_answers_names_both_floors():
+    both = baseline_answers(TRAIN, TEST)
+    assert list(both) == [MAJORITY, BLIND] == ["majority per type", "blind (same question text)"]
+    assert both[MAJORITY] == majority_answers(TRAIN, TEST) and both[BLIND] == blind_answers(TRAIN, TEST)
+
+
+def test_floors_of_rsivqa_answers_in_words():
+    rows = [
+        ("count", "How many cars in the picture?", "two"),
+        ("count", "How many cars in the picture?", "two"),
+        ("count", "How many trees in the picture?", "zero"),
+        ("location", "What is the location of the trees in this picture?", "top left corner"),
+    ]
+    train = [VQAQuestion(i, 0, kind, text, answer, answer) for i, (kind, text, answer) in enumerate(rows)]
+    asked = [
+        VQAQuestion(10, 1, "count", "How many trees in the picture?", "one", "one"),
+        VQAQuestion(11, 1, "count", "How many planes in the picture?", "zero", "zero"),
+        VQAQuestion(
+            12, 1, "location", "What is the location of the cars in this picture?", "center", "center"
+        ),
+    ]
+    assert blind_answers(train, asked) == {10: "zero", 11: "two", 12: "top left corner"}

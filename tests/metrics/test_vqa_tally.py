@@ -85,7 +85,8 @@ def test_cli_bootstrap_and_compare(tmp_path: Path, capsys: pytest.CaptureFixture
     options = ["--bootstrap", "200", "--compare", str(half), "--seed", "3"]
     assert main([*argv, "--predictions", str(right), "--out", str(out), *options]) == 0
     printed = capsys.readouterr().out
-    assert "95% interval (200 resamples)" in printed and "paired test" in printed
+    assert "95% interval" in printed and "by questions" in printed and "paired test" in printed
+    assert "resampled 200 times: the 40 questions" in printed
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["bootstrap"]["resamples"] == 200 and document["bootstrap"]["seed"] == 3
     assert document["bootstrap"]["intervals"]["OA"]["estimate"] == 1.0
@@ -107,3 +108,91 @@ def test_cli_compare_with_other_questions_exits_2(tmp_path: Path, capsys: pytest
         f"spatialnet score-vqa: error: {fewer}: question ids must match the 40 questions exactly; "
         "missing 1 id [40]"
     )
+
+
+# -- resampling images: an image's questions move together -------------------------------------------
+def _on_images(image_of: dict[int, int]) -> list[VQAQuestion]:
+    return [
+        VQAQuestion.from_raw(i, image_of[i], kind, f"q {i}?", answer)
+        for i, (kind, answer) in QUESTIONS.items()
+    ]
+
+
+def test_a_tally_by_images_sums_each_images_questions() -> None:
+    questions = _on_images({i: 7 + i % 3 for i in QUESTIONS})  # images 7, 8, 9
+    by_question = vqa_tally(questions, HALF)
+    by_image = vqa_tally(questions, HALF, by="images")
+    assert by_image.ids == (7, 8, 9) and by_image.unit == "images"
+    for row, image in zip(by_image.rows, by_image.ids, strict=True):
+        members = [k for k, i in enumerate(by_question.ids) if 7 + i % 3 == image]
+        np.testing.assert_array_equal(row, by_question.rows[members].sum(axis=0))
+    expected = score_vqa(questions, HALF).metrics
+    assert by_image.metrics() == pytest.approx(expected, abs=1e-12)
+    assert bootstrap(by_image, resamples=50).intervals["OA"].estimate == pytest.approx(expected["OA"])
+
+
+def test_image_of_gives_the_images_of_a_mapping() -> None:
+    image_of = {i: i % 4 for i in QUESTIONS}
+    assert np.array_equal(
+        vqa_tally(QUESTIONS, HALF, by="images", image_of=image_of).rows,
+        vqa_tally(_on_images(image_of), HALF, by="images").rows,
+    )
+    with pytest.raises(DataError, match="resampling images needs each question's image"):
+        vqa_tally(QUESTIONS, HALF, by="images")
+    partial = {i: 0 for i in range(1, 39)}
+    with pytest.raises(DataError, match=r"^image_of: no image for 2 ids \[39, 40\] of the 40 questions$"):
+        vqa_tally(QUESTIONS, HALF, by="images", image_of=partial)
+    with pytest.raises(DataError, match="resampling unit 'tiles'; expected one of questions, images"):
+        vqa_tally(QUESTIONS, HALF, by="tiles")  # type: ignore[arg-type]
+
+
+def test_one_question_per_image_gives_the_intervals_of_questions() -> None:
+    questions = _on_images({i: 100 + i for i in QUESTIONS})  # image ids in the order of question ids
+    by_question, by_image = vqa_tally(questions, HALF), vqa_tally(questions, HALF, by="images")
+    assert bootstrap(by_question, 300, seed=4).intervals == bootstrap(by_image, 300, seed=4).intervals
+    right = (vqa_tally(questions, RIGHT), vqa_tally(questions, RIGHT, by="images"))
+    assert (
+        paired_test(right[0], by_question, 200, seed=1).differences
+        == paired_test(right[1], by_image, 200, seed=1).differences
+    )
+
+
+def test_questions_of_one_image_widen_the_interval() -> None:
+    # 10 images of 10 questions: an image's questions are all right or all wrong (5 images each).
+    truth = {i: ("presence", "yes") for i in range(100)}
+    answers = {i: "yes" if (i // 10) % 2 else "no" for i in range(100)}
+    image_of = {i: i // 10 for i in range(100)}
+    by_question = bootstrap(vqa_tally(truth, answers), 500, seed=0).intervals["OA"]
+    by_image = bootstrap(vqa_tally(truth, answers, by="images", image_of=image_of), 500, seed=0).intervals[
+        "OA"
+    ]
+    assert by_question.estimate == by_image.estimate == 0.5
+    assert by_image.high - by_image.low > 2 * (by_question.high - by_question.low)
+    # an image's draw carries its 10 questions: every resampled OA is a whole number of images / 10
+    tally = vqa_tally(truth, answers, by="images", image_of=image_of)
+    weights = np.random.default_rng(0).multinomial(10, [0.1] * 10, size=200).astype(float)
+    oa = tally.score(weights @ tally.rows)["OA"]
+    np.testing.assert_allclose(oa * 10, np.round(oa * 10), atol=1e-12)
+
+
+def test_cli_resamples_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = _files(tmp_path / "rsvqa_lr")  # 40 questions on images 1 and 2
+    half = _write(tmp_path / "half.json", HALF)
+    argv = ["score-vqa", "--questions", str(files["questions"]), "--answers", str(files["answers"])]
+    out = tmp_path / "scores.json"
+    assert main([*argv, "--predictions", str(half), "--out", str(out), "--bootstrap", "100"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "resampled 100 times: the 40 questions, one by one; they are about 2 images" in printed
+    assert "these intervals are optimistic (too narrow)" in printed
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["resample"] == "questions" and document["bootstrap"]["method"].endswith("over questions")
+    options = ["--bootstrap", "100", "--resample", "images"]
+    assert main([*argv, "--predictions", str(half), "--out", str(out), *options]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert (
+        "resampled 100 times: the 2 images, each with all its questions (40 questions, 20.0 per image)"
+        in printed
+    )
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["bootstrap"]["method"] == "percentile bootstrap over images"
+    assert document["num_images"] == 2 and document["metrics"]["OA"] == 0.75

@@ -2,13 +2,15 @@
 
 Output under ``out``: ``ucm_captions/dataset.json`` (Karpathy format, as the real UCM-captions
 file), ``ucm_captions/imgs/N.jpg``, ``scenes.jsonl`` (one scene graph per image, sorted keys) and,
-unless switched off, ``rsvqa_lr/`` (the same images and scenes as RSVQA-LR; see rsvqa_world.py).
+unless switched off, ``rsvqa_lr/`` (the same images and scenes as RSVQA-LR; see rsvqa_world.py) and
+``rsivqa_ucm/ucm_res.txt`` (RSIVQA's questions on the same images; see rsivqa_world.py).
 
 Determinism: every random draw comes from ``numpy.random.default_rng`` seeded by a
 ``SeedSequence(seed, spawn_key=...)``: image ``i`` uses the key ``(IMAGE_STREAM, i)`` and its
-class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)`` and its questions from
-``(QUESTION_STREAM, i)``, so an image does not depend on how many others are generated and the same
-seed gives byte-identical files, however many worker processes draw them.
+class comes from a per-block permutation keyed ``(CLASS_STREAM, i // 21)``, its RSVQA questions from
+``(QUESTION_STREAM, i)`` and its RSIVQA questions from ``(RSIVQA_STREAM, i)``, so an image does not
+depend on how many others are generated, switching one question set off leaves every other file as
+it is, and the same seed gives byte-identical files, however many worker processes draw them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from spatialnet.data.synthetic.defaults import DEFAULT_QUESTIONS_PER_IMAGE
 from spatialnet.data.synthetic.layouts import layout
 from spatialnet.data.synthetic.questions import Question
 from spatialnet.data.synthetic.render import render
+from spatialnet.data.synthetic.rsivqa_world import RsivqaSummary, RsivqaWriter, draw_rsivqa_questions
 from spatialnet.data.synthetic.rsvqa_world import RsvqaSummary, RsvqaWriter, draw_questions
 from spatialnet.data.synthetic.scene_graph import Scene
 from spatialnet.data.ucm.classes import UCM_CLASSES
@@ -44,18 +47,19 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 DRAWS_PER_TASK = 8  # images per job sent to a worker process (amortises pickling)
 IMAGES_PER_WORKER = 32  # below this a worker's start (~1 s: a fresh interpreter) costs more than it draws
 # Independent random streams under one seed.
-CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM, QUESTION_STREAM = 0, 1, 2, 3
+CLASS_STREAM, IMAGE_STREAM, SPLIT_STREAM, QUESTION_STREAM, RSIVQA_STREAM = 0, 1, 2, 3, 4
 
 
 @dataclass
 class SynthSummary:
-    """What ``synthesize`` wrote: root folder, image count, counts per split and class, RSVQA questions."""
+    """What ``synthesize`` wrote: root folder, image count, counts per split and class, VQA questions."""
 
     root: Path
     num_images: int
     split_counts: dict[str, int] = field(default_factory=dict)
     class_counts: dict[str, int] = field(default_factory=dict)
     rsvqa: RsvqaSummary | None = None
+    rsivqa: RsivqaSummary | None = None
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -179,8 +183,9 @@ def synthesize(
     rsvqa: bool = True,
     questions_per_image: int = DEFAULT_QUESTIONS_PER_IMAGE,
     workers: int | None = None,
+    rsivqa: bool = True,
 ) -> SynthSummary:
-    """Generate ``num_images`` scenes and write dataset.json, images, scenes.jsonl (and rsvqa_lr/).
+    """Generate ``num_images`` scenes: dataset.json, images, scenes.jsonl (and rsvqa_lr/, rsivqa_ucm/).
 
     Any ``num_images >= 21`` covers every class; ``num_images >= 210`` puts every class in every split.
     The scenes are drawn by ``workers`` processes (default: one per core, for 32+ images each); the
@@ -196,6 +201,7 @@ def synthesize(
     classes = assign_classes(seed, num_images)
     splits = assign_splits(seed, classes)
     vqa = RsvqaWriter(out, questions_per_image) if rsvqa else None
+    ivqa = RsivqaWriter(out) if rsivqa else None
 
     records: list[dict[str, Any]] = []
     scene_lines: list[str] = []
@@ -230,6 +236,8 @@ def synthesize(
         scene_lines.append(json.dumps(scene.to_dict(), sort_keys=True))
         if vqa is not None and image.questions is not None:
             vqa.add(scene, image.pixels, image.questions)
+        if ivqa is not None:  # drawn here, not in the workers: a few lookups in the scene graph
+            ivqa.add(scene, draw_rsivqa_questions(scene, _rng(seed, RSIVQA_STREAM, i)))
 
     ucm = out / "ucm_captions"
     (ucm / "dataset.json").write_text(json.dumps({"images": records, "dataset": "UCM"}), encoding="utf-8")
@@ -240,4 +248,5 @@ def synthesize(
         split_counts={s: splits.count(s) for s in SPLITS},
         class_counts={c: classes.count(c) for c in UCM_CLASSES},
         rsvqa=vqa.close() if vqa is not None else None,
+        rsivqa=ivqa.close() if ivqa is not None else None,
     )

@@ -118,7 +118,8 @@ class VQAImages(PreloadedImages):
         """The VQA head's answers (batch key ``answer``): the question set's, per type.
 
         Types whose answers the set fixes (RSVQA's count bins) take those; the others every answer
-        the split gives them, most frequent first. ``answers`` is their union, in that order.
+        the split gives them, most frequent first. ``answers`` is their union, in that order;
+        ``type_counts`` the split's questions per type (what type balancing divides by).
         """
         fixed = question_sets.question_set(self.question_set)
         seen: dict[str, Counter[str]] = {}
@@ -132,7 +133,14 @@ class VQAImages(PreloadedImages):
         answers = list(
             dict.fromkeys([*fixed.labels, *(a for kind_answers in by_type.values() for a in kind_answers)])
         )
-        return {"answer": {"answer_sets": {self.question_set: by_type}, "answers": answers}}
+        counts = {kind: sum(seen[kind].values()) for kind in fixed.types if kind in seen}
+        return {
+            "answer": {
+                "answer_sets": {self.question_set: by_type},
+                "answers": answers,
+                "type_counts": {self.question_set: counts},
+            }
+        }
 
     def texts(self, key: str = "question") -> list[str]:
         """Every question of the split (to train the question vocabulary on)."""

@@ -99,6 +99,11 @@ class VQAConfig(HeadConfig):
     fusion_layers: int = 2  # cross_attention: decoder layers over the patch tokens
     fusion_size: int = 512  # product: width of the point-wise product (RSVQA: 1200)
     label_smoothing: float = 0.0
+    # weigh each question by 1 / (training questions of its set and type), so that every type counts
+    # as much in the loss as in AA (RSVQA-LR: 71 rural/urban questions beside 2,832 comparisons)
+    balance_types: bool = False
+    # question set -> type -> training questions (filled from the data; what balance_types divides by)
+    type_counts: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
     # seed 004's count regression
     count_weight: float = 0.0
     count_answer: str = "classifier"  # classifier | regression: what answers count questions
@@ -192,6 +197,8 @@ class VQAHead(TaskHead):
         sets = [s["answer_sets"] for s in settings if "answer_sets" in s]
         if sets:
             merged["answer_sets"] = {name: types for found in sets for name, types in found.items()}
+            counts = [s.get("type_counts", {}) for s in settings]
+            merged["type_counts"] = {name: types for found in counts for name, types in found.items()}
             merged["answers"] = list(dict.fromkeys(a for s in settings for a in s.get("answers", [])))
         return merged
 
@@ -226,6 +233,10 @@ class VQAHead(TaskHead):
                 kept = _move_rows(state, own, words, old_by_id, by_id, bias=False)
                 added = [w for w in by_id if w not in old_vocabulary]
                 notes.append(f"kept {len(kept)} words, added {len(added)}{_few(added)}")
+        fresh = sorted({key.split(".")[0] for key in own if key not in state})
+        if fresh:  # parts the other run's head did not have (a count regression), as initialised
+            state.update({key: value for key, value in own.items() if key not in state})
+            notes.append(f"new: {', '.join(fresh)}")
         return state, "; ".join(notes)
 
     def can_predict(self, batch: Batch) -> bool:
@@ -289,12 +300,17 @@ class VQAHead(TaskHead):
         )
 
     def loss(self, output: VQAOutput, batch: Batch) -> Tensor:
-        """Answer cross-entropy, plus ``count_weight`` × MSE of log1p(count) on count questions."""
+        """Answer cross-entropy, plus ``count_weight`` × MSE of log1p(count) on count questions.
+
+        The cross-entropy is a weighted mean over the questions (``question_weights``).
+        """
         target = self.answer_ids(batch, output.logits.device)
-        total = F.cross_entropy(
-            output.logits, target, label_smoothing=self.config.label_smoothing, reduction="sum"
+        each = F.cross_entropy(
+            output.logits, target, label_smoothing=self.config.label_smoothing, reduction="none"
         )
-        loss = batch_mean(total, torch.tensor(len(target)))  # images hold different numbers of questions
+        weights = self.question_weights(batch).to(each)
+        # a weighted mean over the global batch: images hold different numbers of questions
+        loss = batch_mean((weights * each).sum(), weights[target != -100].sum())
         if output.log_count is not None and self.config.count_key in batch:
             counts = torch.tensor(flat(batch, self.config.count_key), dtype=torch.float32)
             loss = loss + self.config.count_weight * masked_mse(
@@ -318,6 +334,21 @@ class VQAHead(TaskHead):
                     probs[row] = 0.0
                     probs[row, self.answer_index[bin_count(count)]] = 1.0
         return probs
+
+    def question_weights(self, batch: Batch) -> Tensor:
+        """Each question's weight in the loss: 1, or with ``balance_types`` 1 / its type's training count."""
+        sets = self.question_sets_of(batch)
+        if not self.config.balance_types:
+            return torch.ones(len(sets))
+        kinds = self.question_types(batch, sets)
+        counts = self.config.type_counts
+        missing = sorted({(s, k) for s, k in zip(sets, kinds, strict=True) if not counts.get(s, {}).get(k)})
+        if missing:
+            raise RecipeError(
+                f"vqa head: balance_types needs the training count of {missing[0][1]!r} questions of "
+                f"{missing[0][0]!r} in 'type_counts' (filled from the training data)"
+            )
+        return torch.tensor([1.0 / counts[s][k] for s, k in zip(sets, kinds, strict=True)])
 
     @property
     def default_set(self) -> str:

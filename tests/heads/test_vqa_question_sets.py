@@ -170,3 +170,35 @@ _WORDS = "encoder.embeddings.word_embeddings.weight"
 
 def _spec():
     return tiny_vqa_spec(dropout=0.0)
+
+
+def test_balanced_types_weigh_each_question_by_its_type_count():
+    """With balance_types the loss is Σ CE_q / n_type(q) over Σ 1 / n_type(q): each type as in AA."""
+    counts = {"rsivqa": {"theme": 10, "presence": 40, "count": 20, "location": 5}}
+    model = _model(balance_types=True, type_counts=counts, label_smoothing=0.0)
+    questions = [
+        "What is the theme of this picture?",
+        "Does this picture contain trees?",
+        "How many cars in the picture?",
+    ]
+    batch = {
+        "image": torch.zeros(1, 3, 16, 16),
+        "question": [questions],
+        "answer": [["harbor", "yes", "two"]],
+        "question_set": ["rsivqa"],
+    }
+    head = model.head("vqa")
+    assert head.question_weights(batch).tolist() == pytest.approx([0.1, 0.025, 0.05])
+    model.eval()
+    with torch.no_grad():
+        output = model(batch)
+        logits = output.outputs["vqa"].logits
+        each = torch.nn.functional.cross_entropy(
+            logits, torch.tensor([head.answer_index[a] for a in ("harbor", "yes", "two")]), reduction="none"
+        )
+        weights = torch.tensor([0.1, 0.025, 0.05])
+        assert float(output.losses["vqa"]) == pytest.approx(float((weights * each).sum() / weights.sum()))
+    plain = _model(label_smoothing=0.0).head("vqa")
+    assert plain.question_weights(batch).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RecipeError, match="balance_types needs the training count of 'count' questions of 'rsivqa'"):
+        _model(balance_types=True).head("vqa").question_weights(batch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
@@ -42,6 +43,7 @@ def transfer_weights(model: SpatialNet, checkpoint: Path) -> list[str]:
         if note:
             notes.append(f"{name} head: {note}")
     own = model.state_dict()
+    state = _with_tied(state, own)
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     reshaped = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
@@ -52,3 +54,18 @@ def transfer_weights(model: SpatialNet, checkpoint: Path) -> list[str]:
         )
     model.load_state_dict(state)
     return notes
+
+
+def _with_tied(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Fill the tensors the file stores once (a decoder's embedding tied to its output layer)."""
+    groups: dict[int, list[str]] = {}
+    for key, tensor in own.items():
+        if tensor.numel():
+            groups.setdefault(tensor.data_ptr(), []).append(key)
+    filled = dict(state)
+    for keys in groups.values():
+        saved = [k for k in keys if k in state]
+        for key in keys:
+            if key not in filled and saved:
+                filled[key] = state[saved[0]]
+    return filled

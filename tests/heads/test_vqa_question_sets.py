@@ -200,5 +200,6 @@ def test_balanced_types_weigh_each_question_by_its_type_count():
         assert float(output.losses["vqa"]) == pytest.approx(float((weights * each).sum() / weights.sum()))
     plain = _model(label_smoothing=0.0).head("vqa")
     assert plain.question_weights(batch).tolist() == [1.0, 1.0, 1.0]
-    with pytest.raises(RecipeError, match="balance_types needs the training count of 'count' questions of 'rsivqa'"):
+    needs = "balance_types needs the training count of 'count' questions of 'rsivqa'"
+    with pytest.raises(RecipeError, match=needs):
         _model(balance_types=True).head("vqa").question_weights(batch)

@@ -84,7 +84,7 @@ def compare(
         tests = {}
         if tallies[0] is not None and tallies[1] is not None:
             tests = paired_test(tallies[0], tallies[1], resamples, seed).to_dict()["metrics"]
-        heads = {key: head}
+        heads = {head_of(key): head}
         for headline, value in headline_values({key: ours["metrics"]}, heads):
             single = dict(headline_values({key: alone["metrics"]}, heads)).get(headline)
             test = tests.get(headline.key, {})

@@ -112,7 +112,8 @@ def scripts() -> Iterator[dict[str, ModuleType]]:
     torch.set_num_threads(1)
     sys.path.insert(0, str(REPO / "eval"))
     try:
-        yield {name: importlib.import_module(name) for name in ("table2_rsvqa_lr", "table_rsivqa")}
+        names = ("table2_rsvqa_lr", "table_rsivqa", "joint_vs_single_real")
+        yield {name: importlib.import_module(name) for name in names}
     finally:
         sys.path.remove(str(REPO / "eval"))
         torch.set_num_threads(threads)
@@ -204,3 +205,17 @@ def test_score_rsivqa_reads_what_evaluate_writes(
     scored = json.loads(out.read_text())["metrics"]
     assert scored == pytest.approx({k: metrics[k] for k in scored})
     assert set(scored) == {"theme", "presence", "count", "location", "AA", "OA"}
+
+
+def test_joint_vs_single_rows_every_question_set(
+    scripts: dict[str, ModuleType], joint_vqa_run: Path, evaluated: dict[str, dict[str, float]]
+) -> None:
+    """A head two datasets train gets its rows per ``head@dataset``; a run against itself differs by 0."""
+    singles = {"vqa@rsivqa": joint_vqa_run, "vqa@rsvqa_lr": joint_vqa_run}
+    report = scripts["joint_vs_single_real"].compare(joint_vqa_run, singles, "val", "cpu", 40, 0)
+    for key in singles:
+        rows = {row["metric"]: row for row in report["rows"] if row["task"] == key}
+        assert {"AA", "OA"} <= set(rows), key
+        for metric, row in rows.items():
+            assert row["joint"] == pytest.approx(evaluated[key][metric]) == pytest.approx(row["single"])
+            assert row["difference"] == 0.0 and row["unit"] == "images"

@@ -28,7 +28,7 @@ from spatialnet.checkpoint import read_fitted
 from spatialnet.data.registry import build_dataset
 from spatialnet.files import write_json
 from spatialnet.heads.headlines import head_of, headline_values
-from spatialnet.metrics.bootstrap import DEFAULT_RESAMPLES, paired_test
+from spatialnet.metrics.bootstrap import DEFAULT_RESAMPLES, bootstrap, paired_test
 from spatialnet.model import SpatialNet, load_run
 from spatialnet.training.evaluation import collect_predictions, score_predictions
 
@@ -80,10 +80,14 @@ def compare(
         alone = scored_task(run, key, split, device, joint_recipe)
         model: SpatialNet = ours["model"]
         head = model.head(head_of(key))
-        tallies = [head.tally(arm["predictions"], arm["targets"]) for arm in (ours, alone)]
-        tests = {}
+        # each arm's own head reads its predictions: their answer lists and vocabularies differ
+        tallies = [
+            arm["model"].head(head_of(key)).tally(arm["predictions"], arm["targets"]) for arm in (ours, alone)
+        ]
+        tests, spans = {}, [{}, {}]
         if tallies[0] is not None and tallies[1] is not None:
             tests = paired_test(tallies[0], tallies[1], resamples, seed).to_dict()["metrics"]
+            spans = [bootstrap(t, resamples, seed).to_dict()["intervals"] for t in tallies]
         heads = {head_of(key): head}
         for headline, value in headline_values({key: ours["metrics"]}, heads):
             single = dict(headline_values({key: alone["metrics"]}, heads)).get(headline)
@@ -100,6 +104,8 @@ def compare(
                     "low": test.get("low"),
                     "high": test.get("high"),
                     "p_value": test.get("p_value"),
+                    "joint_interval": _span(spans[0], headline.key),
+                    "single_interval": _span(spans[1], headline.key),
                     "unit": tallies[0].unit if tallies[0] is not None else None,
                 }
             )
@@ -114,12 +120,25 @@ def compare(
     }
 
 
+def _span(intervals: dict[str, Any], key: str) -> list[float] | None:
+    found = intervals.get(key)
+    return None if found is None else [found["low"], found["high"]]
+
+
 def _cell(row: dict[str, Any], key: str, signed: bool = False) -> str:
     value = row[key]
     if value is None:
         return "—"
     scaled = 100 * value if row["percent"] else value
     return f"{scaled:+.2f}" if signed else f"{scaled:.2f}"
+
+
+def _bracket(row: dict[str, Any], key: str) -> str:
+    span = row.get(key)
+    if not span:
+        return ""
+    scale = 100 if row["percent"] else 1
+    return f"[{scale * span[0]:.2f}, {scale * span[1]:.2f}]"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -129,14 +148,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"with its paired-bootstrap 95 % interval and randomisation p ({report['resamples']} resamples, "
         f"seed {report['seed']}).",
         "",
-        "| task | metric | joint | single | joint − single | 95 % interval | p | resampled |",
+        "| task | metric | joint [95 %] | single [95 %] | joint − single | 95 % interval | p | resampled |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in report["rows"]:
         interval = "—" if row["low"] is None else f"[{_cell(row, 'low', True)}, {_cell(row, 'high', True)}]"
         p = "—" if row["p_value"] is None else f"{row['p_value']:.3f}"
         lines.append(
-            f"| {row['task']} | {row['label']} | {_cell(row, 'joint')} | {_cell(row, 'single')} | "
+            f"| {row['task']} | {row['label']} | {_cell(row, 'joint')} {_bracket(row, 'joint_interval')} | "
+            f"{_cell(row, 'single')} {_bracket(row, 'single_interval')} | "
             f"{_cell(row, 'difference', True)} | {interval} | {p} | {row['unit'] or '—'} |"
         )
     return "\n".join(lines) + "\n"

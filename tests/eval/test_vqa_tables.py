@@ -219,3 +219,32 @@ def test_joint_vs_single_rows_every_question_set(
         for metric, row in rows.items():
             assert row["joint"] == pytest.approx(evaluated[key][metric]) == pytest.approx(row["single"])
             assert row["difference"] == 0.0 and row["unit"] == "images"
+            assert row["joint_interval"] == row["single_interval"]
+            assert row["joint_interval"][0] <= row["joint"] <= row["joint_interval"][1]
+
+
+@pytest.fixture(scope="module")
+def rsvqa_only_run(joint_vqa_run: Path) -> Path:
+    """The joint recipe's RSVQA-LR half alone: a VQA head whose answer list differs from the joint one."""
+    recipe = yaml.safe_load((joint_vqa_run.parent / "joint.yaml").read_text())
+    recipe["datasets"] = {"rsvqa_lr": recipe["datasets"]["rsvqa_lr"]}
+    recipe["train"]["select_weights"] = {"vqa/AA": 1.0}
+    path = joint_vqa_run.parent / "rsvqa_only.yaml"
+    path.write_text(yaml.safe_dump(recipe), encoding="utf-8")
+    run = joint_vqa_run.parent / "rsvqa_only"
+    assert main(["train", str(path), "--out", str(run), "--no-progress"]) == 0
+    return run
+
+
+def test_joint_vs_single_reads_each_arm_with_its_own_answers(
+    scripts: dict[str, ModuleType], joint_vqa_run: Path, rsvqa_only_run: Path
+) -> None:
+    """The difference lies inside its paired interval and each arm inside its own interval."""
+    report = scripts["joint_vs_single_real"].compare(
+        joint_vqa_run, {"vqa@rsvqa_lr": rsvqa_only_run}, "val", "cpu", 200, 0
+    )
+    rows = {row["metric"]: row for row in report["rows"]}
+    assert {"AA", "OA", "count", "presence"} <= set(rows)
+    for row in rows.values():
+        assert row["low"] - 1e-9 <= row["difference"] <= row["high"] + 1e-9, row
+        assert row["single_interval"][0] - 1e-9 <= row["single"] <= row["single_interval"][1] + 1e-9

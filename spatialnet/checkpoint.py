@@ -32,6 +32,7 @@ from spatialnet.config import Recipe, differing_from_defaults, recipe_from_dict,
 from spatialnet.data.base import Fitted
 from spatialnet.errors import CheckpointError
 from spatialnet.files import json_bytes
+from spatialnet.pretrained import locate
 from spatialnet.processors import (
     HyperspectralProcessor,
     ImageProcessor,
@@ -170,9 +171,12 @@ def save_checkpoint(
             (tmp / name).write_bytes(content)
 
 
-def resolve_checkpoint(path: Path) -> Path:
-    """A checkpoint folder from a run folder (its ``best/``, else ``last/``) or the folder itself."""
-    path = Path(path)
+def resolve_checkpoint(path: Path | str) -> Path:
+    """A checkpoint folder from a run folder (its ``best/``, else ``last/``) or the folder itself.
+
+    ``path`` may also be a bundled model's name or a Hugging Face hub id (:func:`pretrained.locate`).
+    """
+    path = locate(path)
     for candidate in (path, path / "best", path / "last"):
         # Read-only: during a swap the complete previous folder sits at ``.NAME.old``.
         for folder in (candidate, _old(candidate)):

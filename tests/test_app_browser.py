@@ -15,6 +15,7 @@ import pytest
 
 from spatialnet.app.build import launch
 from spatialnet.predictor import Predictor
+from spatialnet.pretrained import DEFAULT_MODEL
 from tests.helpers import free_port
 
 webdriver = pytest.importorskip(
@@ -28,15 +29,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_a_person_uploads_a_tile_asks_and_reads_the_answer(joint_run, tiny_world, tmp_path):
+@pytest.mark.parametrize("model", ["tiny joint run", DEFAULT_MODEL])
+def test_a_person_uploads_a_tile_asks_and_reads_the_answer(model, request, tiny_world, tmp_path):
+    """On the tiny joint run, and on the bundled model ``spatialnet app`` serves with no model named."""
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     tile = sorted((tiny_world / "rsvqa_lr" / "Images_LR").iterdir())[0]
     question = "How many buildings are there?"
-    expected = Predictor.from_run(joint_run, "cpu").predict_file(tile, question=question)["vqa"]
-    demo, url = launch(joint_run, "127.0.0.1", free_port(), "cpu", block=False)
+    checkpoint = request.getfixturevalue("joint_run") if model == "tiny joint run" else Path(model)
+    expected = Predictor.from_run(checkpoint, "cpu").predict_file(tile, question=question)["vqa"]
+    demo, url = launch(checkpoint, "127.0.0.1", free_port(), "cpu", block=False)
     options = webdriver.ChromeOptions()
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1600"):
         options.add_argument(argument)
@@ -70,7 +74,7 @@ def test_a_person_uploads_a_tile_asks_and_reads_the_answer(joint_run, tiny_world
         assert wait.until(shown_answer) == expected["answer"]
         folder = Path(os.environ.get("SPATIALNET_SCREENSHOTS", tmp_path))
         folder.mkdir(parents=True, exist_ok=True)
-        screenshot = folder / "app_ask.png"
+        screenshot = folder / f"app_ask_{model.replace(' ', '_')}.png"
         assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
     finally:
         browser.quit()

@@ -362,6 +362,11 @@ class AppTasks:
                 "|---|---|---|",
                 *(f"| {h.task} | {h.label} | {formatted(h, v)} |" for h, v in headlines),
             ]
+        card = self.predictor.checkpoint / "README.md" if self.predictor.checkpoint else None
+        if card is not None and card.is_file():  # a shipped model's card, without its YAML metadata
+            text = card.read_text(encoding="utf-8")
+            body = text.split("---", 2)[2] if text.startswith("---") and text.count("---") >= 2 else text
+            lines += ["", "---", "", body.strip()]
         return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from spatialnet.backbones.registry import Backbone, NoOptions, register_backbone
 from spatialnet.backbones.weight_files import read_weights_file
 from spatialnet.config import BackboneConfig, differing_from_defaults, from_dict, with_preset
 from spatialnet.errors import CheckpointError, RecipeError
+from spatialnet.pretrained import bundled_folder
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
 
@@ -153,8 +154,10 @@ def vit_backbone(config: BackboneConfig, options: NoOptions) -> ViTBackbone:
 
 
 def read_state_dict(source: str) -> dict[str, Tensor]:
-    """Weights from a file (.safetensors, tensors-only .pth/.bin), a SpatialNet run or a timm name."""
+    """Weights from a file (.safetensors, tensors-only .pth/.bin), a run or bundled model, or a timm name."""
     path = Path(source).expanduser()
+    bundled = None if path.exists() else bundled_folder(source)
+    path = bundled if bundled is not None else path
     if path.is_dir():  # a SpatialNet run or checkpoint folder: its model.safetensors
         found = [c / "model.safetensors" for c in (path, path / "best", path / "last")]
         path = next((f for f in found if f.is_file()), path / "model.safetensors")

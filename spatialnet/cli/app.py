@@ -16,7 +16,10 @@ def add_parser(subparsers: Any) -> None:
         "It binds 127.0.0.1 unless --host says otherwise and never creates a public share link.",
     )
     parser.add_argument(
-        "--checkpoint", type=Path, required=True, help="run folder (uses best/) or checkpoint"
+        "--checkpoint",
+        default=None,
+        help="run folder (uses best/), checkpoint folder, bundled model name (spatialnet models) or "
+        "Hugging Face hub id (default: the bundled spatialnet-vit-real-cpu)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
@@ -47,9 +50,10 @@ def _at_least_one(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
     from spatialnet.app.build import launch  # gradio loads only for this command
+    from spatialnet.pretrained import DEFAULT_MODEL
 
     launch(
-        args.checkpoint,
+        Path(args.checkpoint or DEFAULT_MODEL),
         args.host,
         args.port,
         args.device,

@@ -103,3 +103,18 @@ def test_the_app_about_tab_shows_the_model_card() -> None:
 
     card = AppTasks(Predictor.from_run(Path(DEFAULT_MODEL), "cpu")).about()
     assert "Known failure modes" in card and "model-index" not in card  # the card, without its metadata
+
+
+def test_predict_with_no_model_named_uses_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A caption, land use and an answer for a generated photo, from the bundled model alone."""
+    from PIL import Image
+
+    from spatialnet.pretrained.reference import reference_images
+
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(reference_images(1)[0]).save(photo)
+    assert main(["predict", "--image", str(photo), "--question", "What is the theme of this picture?"]) == 0
+    printed = capsys.readouterr().out
+    assert "captions: " in printed and "landuse:" in printed and "[theme question, rsivqa]" in printed

@@ -25,7 +25,7 @@ from spatialnet import checkpoint as ckpt
 from spatialnet.data.registry import build_dataset
 from spatialnet.files import write_json
 from spatialnet.model import SpatialNet, load_run
-from spatialnet.pretrained import BUNDLED_DIR
+from spatialnet.pretrained import BUNDLED_DIR, BundledModel
 from spatialnet.pretrained.bundle import write_bundle
 from spatialnet.training.evaluation import collect_predictions
 
@@ -58,11 +58,6 @@ def agreement(
     return report
 
 
-def size_mb(folder: Path) -> float:
-    """The folder's size in MB (10^6 bytes)."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
-
-
 def main(argv: list[str] | None = None) -> int:
     """Bundle, then measure the half-precision copy against the float run."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
@@ -78,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_grad_enabled(False)
     out = BUNDLED_DIR / args.name
     folder = write_bundle(args.run, out, args.card, args.keep_float)
-    print(f"{out}: {size_mb(out):.1f} MB")
+    print(f"{out}: {BundledModel(args.name, out).size_mb:.1f} MB")
     if args.agreement is not None:
         float_model, recipe, _, _ = load_run(folder, "cpu")
         half_model = load_run(out, "cpu")[0]

@@ -32,8 +32,8 @@ def run(args: argparse.Namespace) -> int:
         recipe = ckpt.read_recipe(model.folder)
         metrics = ckpt.read_metrics(model.folder)
         default = " (default)" if model.name == DEFAULT_MODEL else ""
-        size = sum(f.stat().st_size for f in model.folder.rglob("*") if f.is_file()) / 1e6
-        print(f"{model.name}{default}: recipe {recipe.name}, heads {', '.join(recipe.heads)}, {size:.1f} MB")
+        heads = ", ".join(recipe.heads)
+        print(f"{model.name}{default}: recipe {recipe.name}, heads {heads}, {model.size_mb:.1f} MB")
         headlines = headline_values(metrics.get("val", {}), head_types(recipe.heads))
         for headline, value in headlines:
             print(f"  {headline.task:<14} {headline.label:<22} {formatted(headline, value)}  (val)")

@@ -23,7 +23,7 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 @dataclass(frozen=True)
 class BundledModel:
-    """One shipped model: its name, folder and the first paragraph of its card."""
+    """One shipped model: its name and folder (card, weights, tokenizers)."""
 
     name: str
     folder: Path
@@ -31,6 +31,11 @@ class BundledModel:
     @property
     def card(self) -> Path:  # noqa: D102
         return self.folder / "README.md"
+
+    @property
+    def size_mb(self) -> float:
+        """Every file of the folder, in MB (10^6 bytes): what the package carries for it."""
+        return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file()) / 1e6
 
 
 def bundled_models() -> list[BundledModel]:

@@ -68,21 +68,21 @@ def write_images(folder: Path, count: int, size: int) -> None:
 def bare_batches(
     predictor: Predictor, files: list[Path], batch_size: int, question: str | None
 ) -> list[tuple[dict[str, Any], list[str]]]:
-    """``files`` prepared as model inputs (batch, heads to run) per batch and dataset, as predict_arrays."""
-    arrays = [predictor.load(path) for path in files]
+    """``files`` prepared as model inputs (batch, heads to run) per batch and dataset, as predict_files."""
+    datasets = predictor.datasets_run(question is not None)
+    images = [predictor.prepare(predictor.load(path), datasets) for path in files]
     chosen = predictor.answering_set(None) if question is not None else None
     batches = []
-    for start in range(0, len(arrays), batch_size):
-        chunk = arrays[start : start + batch_size]
-        for name, source in predictor.image_sources().items():
+    for start in range(0, len(images), batch_size):
+        chunk = images[start : start + batch_size]
+        for name in datasets:
+            source = predictor.image_sources()[name]
             batch: dict[str, Any] = {"modality": source.modality} if source.modality else {}
             if question is not None:
                 batch.update(question=[[question]] * len(chunk), question_set=chosen)
             names = [task for task in source.tasks if predictor.model.head(task).can_predict(batch)]
-            if names:
-                processor = predictor.image_processor(name)
-                batch["image"] = torch.stack([processor(array) for array in chunk]).to(predictor.device)
-                batches.append((batch, names))
+            batch["image"] = torch.stack([image[name] for image in chunk]).to(predictor.device)
+            batches.append((batch, names))
     return batches
 
 
@@ -107,11 +107,11 @@ def interleaved_seconds(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, help=f"a trained run (default: {RECIPE} with random weights)")
-    parser.add_argument("--images", type=int, default=64, help="JPEGs to predict")
+    parser.add_argument("--images", type=int, default=128, help="JPEGs to predict")
     parser.add_argument("--size", type=int, default=256, help="side of the JPEGs, pixels")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--question", help="a question asked of every image (VQA heads); default none")
-    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=9, help="timed trials of each, alternating")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/predict.json"))

@@ -1,8 +1,9 @@
 """Predicting many image files into one table (JSONL or CSV): ``spatialnet predict RUN --images DIR``.
 
-Files are read a batch ahead on a few threads while the model runs, and each batch's rows are
-appended and flushed, so a killed run keeps what it finished and a re-run with the same output
-skips the files already there (rows with an ``error`` are tried again). Under torchrun each
+Files are read and prepared (resized, normalised) a batch ahead on a few threads while the model
+runs, so the calling thread is left only the forward. Each batch's rows are appended and flushed,
+so a killed run keeps what it finished and a re-run with the same output skips the files already
+there (rows with an ``error`` are tried again). Under torchrun each
 process predicts every ``world``-th file into ``OUT.partRANK``; rank 0 then merges the parts.
 Whatever the history, rank 0 leaves the table with one row per file, in file order.
 """
@@ -30,6 +31,8 @@ from spatialnet.errors import DataError
 from spatialnet.progress import make_progress
 
 if TYPE_CHECKING:
+    import torch
+
     from spatialnet.predictor import Predictor
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp")
@@ -161,15 +164,18 @@ def predict_files(
         _progress(len(todo), progress and rank == 0) as advance,
         ThreadPoolExecutor(READERS) as readers,
     ):
-        for batch in _read_ahead(predictor, todo, batch_size, readers):
-            arrays = [read.array for read in batch if read.array is not None]
-            asked: list[str | None] | None = [question] * len(arrays) if question is not None else None
+        datasets = predictor.datasets_run(question is not None, question_set=question_set)
+        for batch in _read_ahead(predictor, datasets, todo, batch_size, readers):
+            images = [read.image for read in batch if read.image is not None]
+            asked: list[str | None] | None = [question] * len(images) if question is not None else None
             results = iter(
-                predictor.predict_arrays(arrays, top_k, asked, num_beams=num_beams, question_set=question_set)
-                if arrays
+                predictor.predict_prepared(
+                    images, top_k, asked, num_beams=num_beams, question_set=question_set
+                )
+                if images
                 else []
             )
-            rows = [read.row(next(results) if read.array is not None else None) for read in batch]
+            rows = [read.row(next(results) if read.image is not None else None) for read in batch]
             table.write(rows)
             errors += sum(_failed(row) for row in rows)
             advance(len(rows))
@@ -186,10 +192,10 @@ def predict_files(
 
 @dataclass
 class _Read:
-    """One file as read for prediction: its pixels and coordinates, or why it could not be read."""
+    """One file as read for prediction: its pixels prepared per dataset and coordinates, or why not."""
 
     path: Path
-    array: np.ndarray | None = None
+    image: dict[str, torch.Tensor] | None = None
     geo: dict[str, Any] | None = None  # GeoTIFFs only
     error: str | None = None
 
@@ -203,25 +209,29 @@ class _Read:
         return row
 
 
-def _read(predictor: Predictor, path: Path) -> _Read:
-    """Read ``path`` for prediction; a broken file gives its error (naming it), not an exception."""
+def _read(predictor: Predictor, datasets: list[str], path: Path) -> _Read:
+    """Read ``path`` and prepare it for ``datasets``; a broken file gives its error (naming it)."""
     try:
-        array = predictor.load(path)
+        image = predictor.prepare(predictor.load(path), datasets)
     except (DataError, OSError) as err:
         message = str(err)
         return _Read(path, error=message if str(path) in message else f"{path}: {message}")
-    return _Read(path, array, geo_fields(path) if path.suffix.lower() in GEO_SUFFIXES else None)
+    return _Read(path, image, geo_fields(path) if path.suffix.lower() in GEO_SUFFIXES else None)
 
 
 def _read_ahead(
-    predictor: Predictor, files: list[Path], batch_size: int, readers: ThreadPoolExecutor
+    predictor: Predictor,
+    datasets: list[str],
+    files: list[Path],
+    batch_size: int,
+    readers: ThreadPoolExecutor,
 ) -> Iterator[list[_Read]]:
-    """``files`` read in batches; the next batch is read on ``readers`` while the caller predicts one."""
+    """``files`` read and prepared in batches; the next batch on ``readers`` while the caller predicts one."""
     batches = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
 
     def submit(index: int) -> list[Future[_Read]]:
         return (
-            [readers.submit(_read, predictor, path) for path in batches[index]]
+            [readers.submit(_read, predictor, datasets, path) for path in batches[index]]
             if index < len(batches)
             else []
         )

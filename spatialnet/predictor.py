@@ -93,7 +93,6 @@ class Predictor:
         """
         return self.predict_arrays([array], top_k, [question], **options)[0]
 
-    @torch.inference_mode()
     def predict_arrays(
         self,
         arrays: list[np.ndarray],
@@ -110,34 +109,59 @@ class Predictor:
         ``question_set`` picks the conventions questions are answered in (``question_sets()``;
         default: the first the model learned).
         """
+        asking = bool(questions) and any(q is not None for q in questions or [])
+        datasets = self.datasets_run(asking, tasks, question_set)
+        images = [self.prepare(array, datasets) for array in arrays]
+        return self.predict_prepared(images, top_k, questions, tasks, num_beams, question_set)
+
+    def datasets_run(
+        self, asking: bool, tasks: set[str] | None = None, question_set: str | None = None
+    ) -> list[str]:
+        """The image datasets whose heads run for these options (none of a VQA dataset without a question).
+
+        Only their images need preparing: :meth:`prepare` them, e.g. in reader threads, then
+        :meth:`predict_prepared`.
+        """
+        chosen = self.answering_set(question_set) if asking else None
+        return [
+            name
+            for name, source in self.image_sources().items()
+            if self._heads_run(name, source, asking, chosen, tasks, None)
+        ]
+
+    def prepare(self, array: np.ndarray, datasets: list[str]) -> dict[str, torch.Tensor]:
+        """One (H, W, C) uint8 image as each of ``datasets``' processors prepares it (resized, normalised)."""
+        return {name: self.image_processor(name)(array) for name in datasets}
+
+    @torch.inference_mode()
+    def predict_prepared(
+        self,
+        images: list[dict[str, torch.Tensor]],
+        top_k: int = 5,
+        questions: list[str | None] | None = None,
+        tasks: set[str] | None = None,
+        num_beams: int | None = None,
+        question_set: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """:meth:`predict_arrays` for images already :meth:`prepare`-d for :meth:`datasets_run`."""
         sources = self.image_sources()
         if not sources:
             raise DataError(f"this model ({self.recipe.name}) reads hyperspectral cubes, not images")
-        asked = questions or [None] * len(arrays)
-        if len(asked) != len(arrays) or len({q is None for q in asked}) > 1:
-            raise ValueError("predict_arrays: give one question per image for every image, or none")
+        asked = questions or [None] * len(images)
+        if len(asked) != len(images) or len({q is None for q in asked}) > 1:
+            raise ValueError("predict_prepared: give one question per image for every image, or none")
         texts = [checked_question(q) for q in asked if q is not None]
         chosen = self.answering_set(question_set) if texts else None
-        results: list[dict[str, Any]] = [{} for _ in arrays]
+        results: list[dict[str, Any]] = [{} for _ in images]
         for name, source in sources.items():
-            batch: dict[str, Any] = {}
-            if source.modality:
-                batch["modality"] = source.modality
-            if texts:
-                batch["question"] = [[text] for text in texts]
-                batch["question_set"] = chosen
-            if num_beams is not None:
-                batch["generation"] = {"num_beams": num_beams}
-            wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
-            names = [
-                t
-                for t in wanted
-                if self.model.head(t).can_predict(batch) and self._asks_here(t, name, chosen)
-            ]
+            batch = self._batch(source, texts, chosen, num_beams)
+            names = self._heads_run(name, source, bool(texts), chosen, tasks, batch)
             if not names:
-                continue  # no head of this dataset is asked: its images are not even prepared
-            processor = self.image_processor(name)
-            batch["image"] = torch.stack([processor(array) for array in arrays]).to(self.device)
+                continue  # no head of this dataset is asked: its images were not even prepared
+            missing = [index for index, image in enumerate(images) if name not in image]
+            if missing:
+                raise ValueError(f"predict_prepared: image {missing[0]} was not prepared for {name!r}")
+            batch["image"] = torch.stack([image[name] for image in images]).to(self.device)
             outputs = {  # one copy off the device per batch, not one per image
                 name: output.cpu() if isinstance(output, torch.Tensor) else output
                 for name, output in self.model.predict(batch, names).items()
@@ -146,6 +170,38 @@ class Predictor:
                 question = texts[index] if texts else None
                 result.update(self._summaries(outputs, index, top_k, question, chosen))
         return results
+
+    def _batch(
+        self, source: SourceConfig, texts: list[str], chosen: str | None, num_beams: int | None
+    ) -> dict[str, Any]:
+        """A model batch of ``source`` without its images: modality, questions, generation options."""
+        batch: dict[str, Any] = {}
+        if source.modality:
+            batch["modality"] = source.modality
+        if texts:
+            batch["question"] = [[text] for text in texts]
+            batch["question_set"] = chosen
+        if num_beams is not None:
+            batch["generation"] = {"num_beams": num_beams}
+        return batch
+
+    def _heads_run(
+        self,
+        name: str,
+        source: SourceConfig,
+        asking: bool,
+        chosen: str | None,
+        tasks: set[str] | None,
+        batch: dict[str, Any] | None,
+    ) -> list[str]:
+        """The heads of dataset ``name`` that run on ``batch`` (default: one asking a question or not)."""
+        probe = batch if batch is not None else self._batch(source, ["?"] if asking else [], chosen, None)
+        wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
+        return [
+            task
+            for task in wanted
+            if self.model.head(task).can_predict(probe) and self._asks_here(task, name, chosen)
+        ]
 
     def answering_heads(self) -> list[str]:
         """The heads that answer questions about an image (a VQA head), in model order."""
@@ -220,12 +276,8 @@ class Predictor:
         """Open an ENVI cube this model can read (a DataError naming it when it has too few bands)."""
         from spatialnet.data.taiga.envi import open_envi
 
-        bands = self.cube_processor().bands
         cube = open_envi(cube_header)
-        if max(bands) >= cube.shape[2]:
-            raise DataError(
-                f"{cube.path}: {cube.shape[2]} bands, but the model reads bands up to {max(bands)}"
-            )
+        self.cube_processor().check_cube(cube)
         return cube
 
     @torch.inference_mode()
@@ -266,7 +318,7 @@ class Predictor:
                 f"{cube.path}: pixel ({row}, {col}) is too close to the edge for a {window}×{window} "
                 f"window; expected rows {half}..{lines - half - 1} and cols {half}..{samples - half - 1}"
             )
-        raw = cube.read_window(row - half, col - half, window, processor.bands)
+        raw = processor.read_window(cube, row, col, window)
         if cube.no_data(raw[half, half]):
             raise DataError(f"{cube.path}: pixel ({row}, {col}) has no data (every band is the fill value)")
         return self._summaries(self.predict_windows(processor(raw).unsqueeze(0)), 0, top_k, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -33,3 +34,12 @@ def write_metrics(path: Path, metrics: dict[str, Any]) -> None:
     """Write a metrics report (numpy and torch scalars become plain floats), folders made as needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, json.loads(json.dumps(metrics, default=float)))
+
+
+def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file, read in chunks (names exactly which weights or inputs a result was made from)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -15,6 +15,7 @@ from rich.table import Table
 from spatialnet.cli.options import add_override_option
 from spatialnet.config import load_recipe
 from spatialnet.data.synthetic.defaults import DEFAULT_FOREST_SIZE
+from spatialnet.errors import DataError
 from spatialnet.files import write_json
 
 if TYPE_CHECKING:  # the subcommand is registered without loading torch
@@ -46,6 +47,12 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_FOREST_SIZE,
         help=f"side in pixels of the synthetic forest (default {DEFAULT_FOREST_SIZE})",
     )
+    parser.add_argument(
+        "--spectra",
+        type=Path,
+        help="real (n, 110) canopy spectra (.npy) for the forest, as `synth --spectra`; "
+        "default: the built-in library, the same world on every machine",
+    )
     add_override_option(parser, "--set train.epochs=2 (applies to the joint recipe)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
@@ -63,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     started = time.perf_counter()
     stages: dict[str, float] = {}  # wall seconds of each stage: where the main job's time goes
+    if args.spectra is not None and not args.spectra.is_file():
+        raise DataError(f"--spectra {args.spectra}: file not found")
     world = args.out / "world"
     if not (world / "rsvqa_lr" / "LR_split_test_answers.json").is_file():
         console.print(f"[bold]1/3[/] synthesising {args.num_images} scenes into {world}")
@@ -74,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         size = (args.forest_size, args.forest_size)
         console.print(f"      synthesising a {size[0]}×{size[1]} hyperspectral forest into {world / 'taiga'}")
         with _timed(stages, "forest"):
-            synthesize_forest(world, seed=args.seed, size=size)
+            synthesize_forest(world, seed=args.seed, size=size, spectra=args.spectra)
     run_dir = args.out / RUN_FOLDER
     recipe = load_recipe(RECIPE, [*args.overrides, f"data.root={world}", f"seed={args.seed}"])
     resume = (run_dir / "last" / WEIGHTS_FILE).is_file()

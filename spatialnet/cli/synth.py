@@ -49,6 +49,13 @@ def add_parser(subparsers: Any) -> None:
         "large sizes are written block by block in bounded memory",
     )
     parser.add_argument(
+        "--spectra",
+        type=Path,
+        help="a .npy file of real (n, 110) canopy spectra for the forest (e.g. TAIGA's x-110-l2.npy); "
+        "default: the built-in parametric library, the same bytes on every machine. "
+        "Recorded in DIR/taiga/synthesis.json",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -64,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from spatialnet.data.synthetic import synthesize  # deferred: the generators, only when run
     from spatialnet.data.synthetic.forest import synthesize_forest
 
+    if args.forest_size < 0:
+        raise DataError(f"--forest-size must be >= 0, got {args.forest_size}")
+    if args.spectra is not None and not args.spectra.is_file():
+        raise DataError(f"--spectra {args.spectra}: file not found")
     summary = synthesize(
         args.out,
         seed=args.seed,
@@ -83,11 +94,9 @@ def run(args: argparse.Namespace) -> int:
         ivqa = summary.rsivqa
         per_split = {split: sum(c.values()) for split, c in ivqa.counts.items()}
         print(f"wrote {ivqa.num_questions} RSIVQA questions to {ivqa.path} (splits: {per_split})")
-    if args.forest_size < 0:
-        raise DataError(f"--forest-size must be >= 0, got {args.forest_size}")
     if args.forest_size:
         size = (args.forest_size, args.forest_size)
-        forest = synthesize_forest(args.out, seed=args.seed, size=size)
+        forest = synthesize_forest(args.out, seed=args.seed, size=size, spectra=args.spectra)
         print(
             f"wrote a {forest.lines}×{forest.samples}×{forest.bands} TAIGA-format forest with "
             f"{forest.num_stands} stands to {forest.root} (spectra: {forest.spectra_source})"

@@ -13,7 +13,6 @@ mixing two maps in one folder.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -25,15 +24,6 @@ from spatialnet.files import fsync_file, write_json
 
 MANIFEST = "map.json"
 DONE_FILE = "strips.done"
-
-
-def file_digest(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file, read in chunks (names the exact weights a map was made with)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class MapProgress:

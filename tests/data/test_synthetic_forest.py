@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from spatialnet.data.synthetic.forest import (
     synthesize_forest,
 )
 from spatialnet.data.synthetic.forest_stands import make_stand
+from spatialnet.errors import DataError
 
 SIZE = (192, 192)
 BANDS = 16
@@ -178,19 +180,57 @@ def test_structure_shows_in_cover_texture_and_shade() -> None:
     assert np.corrcoef(lai, optics.cover)[0, 1] > 0.4  # denser canopy, fewer gaps (density adds to it)
 
 
-@pytest.mark.parametrize("spectra", [None, Path("/nonexistent/x-110-l2.npy")])
-def test_parametric_fallback_without_real_spectra(tmp_path: Path, spectra: Path | None) -> None:
-    s = synthesize_forest(tmp_path, seed=2, size=(128, 128), bands=8, stand_size=40.0, spectra=spectra)
+def test_parametric_library_by_default(tmp_path: Path) -> None:
+    s = synthesize_forest(tmp_path, seed=2, size=(128, 128), bands=8, stand_size=40.0)
     assert s.spectra_source == "parametric"
+    manifest = json.loads((s.root / forest.MANIFEST_NAME).read_text())
+    assert manifest["spectra"] == "parametric" and manifest["spectra_sha256"] is None
+    assert manifest["seed"] == 2 and manifest["size"] == [128, 128] and manifest["bands"] == 8
     cube = _cube(s).astype(np.float64) / 10000.0
     data = cube[cube.sum(axis=2) > 0]
     assert 0.005 < np.median(data[:, 0]) < 0.15 and np.median(data[:, -1]) > 2 * np.median(data[:, 0])
 
 
-def test_real_spectra_used_when_present(scene: ForestSummary) -> None:
-    if not forest.REAL_SPECTRA.is_file():
-        pytest.skip("shared/data absent")
-    assert scene.spectra_source == "aisa-x-110-l2"
+def _spectra_file(path: Path) -> Path:
+    """60 vegetation-like (n, 110) spectra: dark visible, a red edge, bright near-infrared."""
+    wl = np.linspace(0.400, 0.901, 110)
+    rng = np.random.default_rng(5)
+    nir = rng.uniform(0.2, 0.45, size=(60, 1))
+    spectra = 0.04 + nir / (1.0 + np.exp(-(wl - 0.715) / 0.015))
+    np.save(path, spectra)
+    return path
+
+
+def test_real_spectra_only_when_named_and_recorded(tmp_path: Path) -> None:
+    spectra = _spectra_file(tmp_path / "stands.npy")
+    named = synthesize_forest(tmp_path / "named", seed=2, size=(128, 128), bands=8, spectra=spectra)
+    default = synthesize_forest(tmp_path / "default", seed=2, size=(128, 128), bands=8)
+    assert named.spectra_source == "stands.npy"
+    manifest = json.loads((named.root / forest.MANIFEST_NAME).read_text())
+    assert manifest["spectra"] == "stands.npy"
+    assert manifest["spectra_sha256"] == hashlib.sha256(spectra.read_bytes()).hexdigest()
+    assert not np.array_equal(_cube(named), _cube(default))  # the spectra did change the scene
+    assert np.array_equal(_labels(named), _labels(default))  # and nothing else
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "spectra file not found"),
+        (np.zeros((5, 64)), r"expected \(n, 110\)"),
+        (np.zeros(110), r"expected \(n, 110\)"),
+        (b"not numpy", "not a .npy array"),
+    ],
+)
+def test_bad_spectra_file_named(tmp_path: Path, content: object, expected: str) -> None:
+    path = tmp_path / "bad.npy"
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=expected) as err:
+        synthesize_forest(tmp_path / "out", seed=2, size=(128, 128), bands=8, spectra=path)
+    assert str(path) in str(err.value)
 
 
 def test_rejects_too_small_sizes(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ Output under ``out/taiga/`` (see specs/taiga.md):
 - ``taiga_forest_stand_data.csv``: the real table's columns, one row per stand with labelled
   pixels, ``set`` training/holdout at the real 624/120 ratio; the ``pred_*`` columns are 0.0 (the
   value of most real rows; they are not modelled).
+- ``synthesis.json``: how the scene was made (seed, size, bands, stand size, the spectra used and,
+  for a real spectra file, its SHA-256).
 
 Geometry: 1 m pixels in UTM zone 35N (WGS-84) at an arbitrary origin near Hyytiala, so 10 px = 10 m.
 Stands are a Voronoi tessellation of seeded points with coordinates warped by smooth noise (organic
@@ -35,7 +37,6 @@ from scipy.spatial import cKDTree
 from spectral.io import envi
 
 from spatialnet.data.synthetic.forest_spectra import (
-    REAL_SPECTRA,
     REFLECTANCE_GAIN,
     SENSOR_BANDS,
     SPECIES,
@@ -49,10 +50,12 @@ from spatialnet.data.synthetic.forest_spectra import (
 )
 from spatialnet.data.synthetic.forest_stands import Stand, assign_fertility, make_stand
 from spatialnet.data.taiga.envi import allocate_envi
+from spatialnet.files import file_digest, write_json
 
 CUBE_NAME = "20170615_reflectance_mosaic_128b"
 LABEL_NAME = "forestdata_stands"
 TABLE_NAME = "taiga_forest_stand_data.csv"
+MANIFEST_NAME = "synthesis.json"  # how the scene was made: seed, size, which spectra
 LABEL_BANDS = 14
 BORDER_BUFFER_PX = 10  # labels only where no other stand lies within 10 px (10 m)
 WINDOW_HALF_PX = 22  # labels only where the 45x45 window is all data
@@ -105,7 +108,7 @@ class ForestSummary:
     lines: int
     samples: int
     bands: int
-    spectra_source: str  # "aisa-x-110-l2" (real shapes) or "parametric" (built-in fallback)
+    spectra_source: str  # "parametric" (built-in, the default) or the real spectra file's name
     num_stands: int  # stands with labelled pixels (rows of the table)
     labelled_pixels: int
     nodata_pixels: int
@@ -342,13 +345,14 @@ def synthesize_forest(
     size: tuple[int, int] = (256, 256),
     bands: int = SENSOR_BANDS,
     stand_size: float = 64.0,
-    spectra: Path | None = REAL_SPECTRA,
+    spectra: Path | None = None,
 ) -> ForestSummary:
     """Generate a TAIGA-format scene of ``size`` (lines, samples) and write it under ``out/taiga``.
 
     ``bands`` other than 128 resamples the same 0.400-0.984 um range (small tests); ``stand_size``
-    is the mean stand diameter in px; ``spectra`` is the real spectra file (None or missing: the
-    parametric fallback, reported in ``spectra_source``).
+    is the mean stand diameter in px; ``spectra`` is a file of real (n, 110) spectra to draw the
+    canopies from (default: the built-in parametric library, so the same seed gives the same
+    bytes on every machine). What was used is written to ``taiga/synthesis.json``.
     """
     lines, samples = size
     if lines < 2 * HALO or samples < 2 * HALO:
@@ -358,17 +362,79 @@ def synthesize_forest(
     root = Path(out) / "taiga"
     root.mkdir(parents=True, exist_ok=True)
     layout = _Layout.draw(seed, lines, samples, stand_size)
-    block = _block_rows(samples, bands)
-    counts = _count_labelled(layout, block)
+    counts = _count_labelled(layout, _block_rows(samples, bands))
     open_land, stands = _draw_stands(seed, layout, counts)
     optics = _cell_spectra(seed, stands, bands, spectra)
-    canopy, ground = optics.canopy, optics.ground
     table = np.zeros((layout.num_cells, LABEL_BANDS), dtype=np.int32)
     for i, stand in enumerate(stands):
         if stand is not None:
             table[i] = stand.label_vector()
+    _create_files(root, seed, lines, samples, bands)
+    labelled, nodata = _render(root, seed, layout, optics, table, bands)
+    kept = [s for i, s in enumerate(stands) if s is not None and labelled[i] > 0]
+    sets = _write_table(root / TABLE_NAME, kept, _rng(seed, SPLIT_STREAM))
+    _write_manifest(root, seed, (lines, samples), bands, stand_size, optics.source, spectra)
+    return _summary(root, layout, bands, optics.source, stands, labelled, nodata, sets)
 
-    wl = sensor_wavelengths(bands)
+
+def _write_manifest(
+    root: Path,
+    seed: int,
+    size: tuple[int, int],
+    bands: int,
+    stand_size: float,
+    source: str,
+    spectra: Path | None,
+) -> None:
+    """``synthesis.json``: what made the scene, so a folder says which spectra its canopies came from."""
+    write_json(
+        root / MANIFEST_NAME,
+        {
+            "generator": "spatialnet synthesize_forest",
+            "seed": seed,
+            "size": list(size),
+            "bands": bands,
+            "stand_size": stand_size,
+            "spectra": source,
+            "spectra_sha256": file_digest(Path(spectra)) if spectra is not None else None,
+        },
+    )
+
+
+def _summary(
+    root: Path,
+    layout: _Layout,
+    bands: int,
+    source: str,
+    stands: list[Stand | None],
+    labelled: np.ndarray,
+    nodata: int,
+    sets: list[str],
+) -> ForestSummary:
+    """What was written: the stands kept and their labelled pixels by fertility and species."""
+    fert: dict[int, int] = {}
+    spec: dict[int, int] = {}
+    for i, s in enumerate(stands):
+        if s is not None and labelled[i] > 0:
+            fert[s.fertility] = fert.get(s.fertility, 0) + int(labelled[i])
+            spec[s.species] = spec.get(s.species, 0) + int(labelled[i])
+    return ForestSummary(
+        root=root,
+        lines=layout.lines,
+        samples=layout.samples,
+        bands=bands,
+        spectra_source=source,
+        num_stands=len(sets),
+        labelled_pixels=int(labelled.sum()),
+        nodata_pixels=nodata,
+        fertility_pixels=dict(sorted(fert.items())),
+        species_pixels=dict(sorted(spec.items())),
+        set_counts={"training": sets.count("training"), "holdout": sets.count("holdout")},
+    )
+
+
+def _create_files(root: Path, seed: int, lines: int, samples: int, bands: int) -> None:
+    """The cube and label rasters with their headers, allocated for :func:`_render` to fill."""
     _create(
         root / CUBE_NAME,
         lines,
@@ -382,7 +448,7 @@ def synthesize_forest(
             "reflectance scale factor": 10000,
             "map info": _map_info(),
             "wavelength units": "Micrometers",
-            "wavelength": [f"{w:.4f}" for w in wl],
+            "wavelength": [f"{w:.4f}" for w in sensor_wavelengths(bands)],
         },
     )
     _create(
@@ -399,8 +465,17 @@ def synthesize_forest(
             "band names": list(LABEL_BAND_NAMES),
         },
     )
+
+
+def _render(
+    root: Path, seed: int, layout: _Layout, optics: _CellOptics, table: np.ndarray, bands: int
+) -> tuple[np.ndarray, int]:
+    """Fill the cube and labels block by block; labelled pixels per cell and the no-data count."""
+    lines, samples = layout.lines, layout.samples
+    block = _block_rows(samples, bands)
     cube = np.memmap(root / CUBE_NAME, dtype="<i2", mode="r+", shape=(bands, lines, samples))
     labels = np.memmap(root / LABEL_NAME, dtype="<i4", mode="r+", shape=(lines, samples, LABEL_BANDS))
+    wl = sensor_wavelengths(bands)
     noisy = np.where(wl > clean_limit_um() + 1e-9, 5.0, 1.0)
     cols = np.arange(samples, dtype=np.float64)
     labelled = np.zeros(layout.num_cells, dtype=np.int64)
@@ -414,7 +489,7 @@ def synthesize_forest(
         crowns = smooth_noise(rows, cols, 3.0, seed * 16 + NOISE_SALT)
         patches = smooth_noise(rows, cols, 24.0, seed * 16 + NOISE_SALT + 1)
         local_cover = np.clip(optics.cover[cells] + optics.texture[cells] * crowns, 0.0, 1.0)[..., None]
-        refl = local_cover * canopy[cells] + (1.0 - local_cover) * ground[cells]
+        refl = local_cover * optics.canopy[cells] + (1.0 - local_cover) * optics.ground[cells]
         refl *= (REFLECTANCE_GAIN * optics.shade[cells] * (1.0 + 0.08 * patches + 0.05 * crowns))[..., None]
         rng = _rng(seed, PIXEL_STREAM, r0)
         refl *= 1.0 + rng.normal(0.0, 0.01, size=refl.shape)
@@ -426,28 +501,7 @@ def synthesize_forest(
     cube.flush()
     labels.flush()
     del cube, labels
-
-    kept = [s for i, s in enumerate(stands) if s is not None and labelled[i] > 0]
-    sets = _write_table(root / TABLE_NAME, kept, _rng(seed, SPLIT_STREAM))
-    fert: dict[int, int] = {}
-    spec: dict[int, int] = {}
-    for i, s in enumerate(stands):
-        if s is not None and labelled[i] > 0:
-            fert[s.fertility] = fert.get(s.fertility, 0) + int(labelled[i])
-            spec[s.species] = spec.get(s.species, 0) + int(labelled[i])
-    return ForestSummary(
-        root=root,
-        lines=lines,
-        samples=samples,
-        bands=bands,
-        spectra_source=optics.source,
-        num_stands=len(kept),
-        labelled_pixels=int(labelled.sum()),
-        nodata_pixels=nodata,
-        fertility_pixels=dict(sorted(fert.items())),
-        species_pixels=dict(sorted(spec.items())),
-        set_counts={"training": sets.count("training"), "holdout": sets.count("holdout")},
-    )
+    return labelled, nodata
 
 
 def _write_table(path: Path, stands: list[Stand], rng: np.random.Generator) -> list[str]:

@@ -1,10 +1,11 @@
 """Spectral library for the synthetic TAIGA cube: per-species canopy spectra and the ground under them.
 
-Shapes come from the real AISA Eagle II stand spectra (``x-110-l2.npy``: 171 spectra, first 110
-bands, L2-normalised) when that file exists, else from a built-in parametric vegetation model, so
-the generator runs without ``shared/data``. The real spectra carry no species, so they are split
-into terciles of near-infrared level: darkest -> spruce, middle -> pine, brightest -> birch (dense
-spruce crowns absorb most, birch leaves scatter most). All library shapes live on the first 110
+Shapes come from a built-in parametric vegetation model, so the same seed gives the same scene on
+every machine. Real spectra are used only when a file is named (``synth --spectra FILE``, e.g. the
+AISA Eagle II stand spectra ``x-110-l2.npy``: 171 spectra, first 110 bands, L2-normalised). Real
+spectra carry no species, so they are split into terciles of near-infrared level: darkest ->
+spruce, middle -> pine, brightest -> birch (dense spruce crowns absorb most, birch leaves scatter
+most). All library shapes live on the first 110
 bands of the sensor grid and are L2-normalised there, so one gain turns either source into
 reflectance.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from spatialnet.errors import DataError
 
 # AISA Eagle II grid: 128 bands from 0.400 um in 4.6 nm steps (0.400-0.984 um); bands 0-109 are
 # the clean ones the TAIGA baseline keeps (up to 0.901 um).
@@ -29,7 +32,6 @@ SPECIES = ("pine", "spruce", "birch")
 # Canopy brightness per species on top of the shape: conical spruce crowns self-shade most,
 # broadleaved birch crowns scatter most (boreal canopies differ ~±20 % in NIR reflectance).
 SPECIES_GAIN = {"pine": 1.0, "spruce": 0.82, "birch": 1.22}
-REAL_SPECTRA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "taiga" / "x-110-l2.npy"
 FALLBACK_VARIANTS = 24  # parametric spectra per species, as many as a real tercile holds roughly
 NIR_SLICE = slice(80, 110)  # 0.77-0.90 um
 
@@ -51,7 +53,7 @@ def clean_limit_um() -> float:
 class SpectralLibrary:
     """Per-species pools of L2-normalised canopy shapes on the 110 clean sensor bands."""
 
-    source: str  # "aisa-x-110-l2" or "parametric"
+    source: str  # "parametric" or the name of the spectra file
     pools: dict[str, np.ndarray]  # species -> (n, 110)
 
     def endmember(self, species: str) -> np.ndarray:
@@ -102,14 +104,26 @@ def _parametric_pools(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return pools
 
 
-def load_library(rng: np.random.Generator, path: Path | None = REAL_SPECTRA) -> SpectralLibrary:
-    """The real AISA shapes if ``path`` holds a (n, 110) array, else the parametric fallback."""
-    if path is not None and Path(path).is_file():
-        spectra = np.load(path).astype(np.float64)
-        if spectra.ndim == 2 and spectra.shape[1] == CLEAN_BANDS and spectra.shape[0] >= 3:
-            norms = np.linalg.norm(spectra, axis=1, keepdims=True)
-            return SpectralLibrary("aisa-x-110-l2", _split_by_nir(spectra / np.maximum(norms, 1e-12)))
-    return SpectralLibrary("parametric", _parametric_pools(rng))
+def load_library(rng: np.random.Generator, path: Path | None = None) -> SpectralLibrary:
+    """The parametric library, or the real shapes in ``path``: a .npy (n, 110) array, n ≥ 3."""
+    if path is None:
+        return SpectralLibrary("parametric", _parametric_pools(rng))
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: spectra file not found")
+    try:
+        spectra = np.load(path, allow_pickle=False).astype(np.float64)
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a .npy array of spectra ({err})") from err
+    if spectra.ndim != 2 or spectra.shape[1] != CLEAN_BANDS or spectra.shape[0] < 3:
+        raise DataError(
+            f"{path}: spectra of shape {spectra.shape}; expected (n, {CLEAN_BANDS}) with n ≥ 3 "
+            f"(reflectance on the first {CLEAN_BANDS} AISA Eagle II bands)"
+        )
+    if not np.isfinite(spectra).all():
+        raise DataError(f"{path}: spectra hold NaN or infinite values")
+    norms = np.linalg.norm(spectra, axis=1, keepdims=True)
+    return SpectralLibrary(path.name, _split_by_nir(spectra / np.maximum(norms, 1e-12)))
 
 
 PEAT_DARKENING = 0.65  # wet peat and Sphagnum reflect about a third less than mineral-soil heath

@@ -8,6 +8,7 @@ recipe file and the dotted key in the message (the HF ``PretrainedConfig`` habit
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -423,8 +424,100 @@ def recipe_from_dict(data: Mapping[str, Any], source: str = "recipe") -> Recipe:
     if isinstance(data.get("backbone"), Mapping):
         data = {**data, "backbone": with_preset(data["backbone"], source)}
     recipe = from_dict(Recipe, data, source)
+    check_limits(recipe, source)
     recipe.check_sources(source)
     return recipe
+
+
+# Keys whose value must lie in a range, as (lowest, whether the lowest itself is allowed, highest);
+# None (where a key allows it) always passes. A value out of range would train nothing, or diverge.
+LIMITS: dict[str, tuple[float, bool, float]] = {
+    "seed": (0, True, math.inf),
+    "train.epochs": (1, True, math.inf),
+    "train.batch_size": (1, True, math.inf),
+    "train.eval_batch_size": (1, True, math.inf),
+    "train.lr": (0, False, math.inf),
+    "train.weight_decay": (0, True, math.inf),
+    "train.grad_clip": (0, False, math.inf),
+    "train.val_every": (1, True, math.inf),
+    "train.mix_temperature": (0, False, math.inf),
+    "train.steps_per_epoch": (1, True, math.inf),
+    "train.threads": (1, True, math.inf),
+    "train.schedule.warmup_epochs": (0, True, math.inf),
+    "train.schedule.warmup_start_factor": (0, False, 1),
+    "train.schedule.min_lr_factor": (0, True, 1),
+    "train.schedule.plateau_patience": (0, True, math.inf),
+    "train.schedule.plateau_factor": (0, False, 1),
+    "loss.gradnorm_alpha": (0, True, math.inf),
+    "loss.gradnorm_lr": (0, False, math.inf),
+    "loss.l2_penalty": (0, True, math.inf),
+    "data.image_size": (1, True, math.inf),
+}
+SOURCE_LIMITS: dict[str, tuple[float, bool, float]] = {  # per dataset of a joint recipe
+    "proportion": (0, False, math.inf),
+    "batch_size": (1, True, math.inf),
+    "data.image_size": (1, True, math.inf),
+}
+
+
+def check_limits(recipe: Recipe, source: str = "recipe") -> None:
+    """Refuse values that cannot train (``train.epochs: -3``, a zero batch or rate), naming the key."""
+    values = {key: _dotted(recipe, key) for key in LIMITS}
+    for name, entry in recipe.datasets.items():
+        values.update({f"datasets.{name}.{key}": _dotted(entry, key) for key in SOURCE_LIMITS})
+    for key, value in values.items():
+        lowest, inclusive, highest = LIMITS.get(key) or SOURCE_LIMITS[key.split(".", 2)[2]]
+        if value is None or (value >= lowest if inclusive else value > lowest) and value <= highest:
+            continue
+        bound = f"{'≥' if inclusive else '>'} {lowest:g}" + (
+            f" and ≤ {highest:g}" if highest < math.inf else ""
+        )
+        kind = "an integer" if isinstance(value, int) else "a number"
+        raise RecipeError(f"{source}: '{key}' is {value!r}; expected {kind} {bound}")
+    for part, field in (("lr_scale", recipe.train.lr_scale), ("freeze_epochs", recipe.train.freeze_epochs)):
+        for pattern, value in field.items():
+            if value < 0:
+                raise RecipeError(f"{source}: 'train.{part}.{pattern}' is {value!r}; expected a value ≥ 0")
+
+
+PATH_KEYS = ("root", "init_from")  # last parts of the keys that hold a file or folder
+
+
+def recipe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """``'key: BEFORE → AFTER'`` for every dotted key two recipe dicts disagree on.
+
+    Paths are compared resolved: ``../shared/data/x`` and the same folder spelled absolute agree.
+    """
+    old, new = _flat(before), _flat(after)
+    changes = []
+    for key in sorted(set(old) | set(new), key=lambda k: list(old).index(k) if k in old else len(old)):
+        was, now = old.get(key, "(absent)"), new.get(key, "(absent)")
+        if was == now or (key.rsplit(".", 1)[-1] in PATH_KEYS and _same_path(was, now)):
+            continue
+        changes.append(f"{key}: {was!r} → {now!r}")
+    return changes
+
+
+def _flat(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _same_path(first: Any, second: Any) -> bool:
+    if not (isinstance(first, str) and isinstance(second, str)):
+        return False
+    return Path(first).expanduser().resolve() == Path(second).expanduser().resolve()
+
+
+def _dotted(obj: Any, key: str) -> Any:
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def recipes_dir() -> Path:

@@ -161,6 +161,14 @@ def test_wrong_recipe_key_names_the_key(tmp_path, capsys):
     assert "r.yaml: unknown key 'backbone.depht'" in err
 
 
+def test_negative_epochs_are_refused_in_one_line(tmp_path, capsys):
+    err = one_line_error(
+        capsys, ["train", "ucm_landuse-tiny", "--out", str(tmp_path / "run"), "--set", "train.epochs=-3"]
+    )
+    assert "'train.epochs' is -3; expected an integer ≥ 1" in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_missing_dataset_lists_what_is_missing(tmp_path, capsys):
     err = one_line_error(
         capsys,

@@ -1,9 +1,12 @@
+import re
+
 import pytest
 
 from spatialnet.config import (
     BackboneConfig,
     Recipe,
     load_recipe,
+    recipe_changes,
     recipe_from_dict,
     recipe_names,
     recipes_dir,
@@ -32,6 +35,42 @@ def test_wrong_type_is_refused_with_key(tmp_path):
     path.write_text("train:\n  lr: fast\n")
     with pytest.raises(RecipeError, match=r"'train\.lr' must be float, got 'fast'"):
         load_recipe(str(path))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.epochs=-3", "'train.epochs' is -3; expected an integer ≥ 1"),
+        ("train.epochs=0", "'train.epochs' is 0; expected an integer ≥ 1"),
+        ("train.batch_size=0", "'train.batch_size' is 0; expected an integer ≥ 1"),
+        ("train.lr=0", "'train.lr' is 0.0; expected a number > 0"),
+        ("train.lr=-1e-3", "'train.lr' is -0.001; expected a number > 0"),
+        ("train.weight_decay=-1", "'train.weight_decay' is -1.0; expected a number ≥ 0"),
+        (
+            "train.schedule.min_lr_factor=2",
+            "'train.schedule.min_lr_factor' is 2.0; expected a number ≥ 0 and ≤ 1",
+        ),
+        (
+            "datasets.ucm_captions.batch_size=0",
+            "'datasets.ucm_captions.batch_size' is 0; expected an integer ≥ 1",
+        ),
+        ("train.lr_scale={'heads.*': -1}", "'train.lr_scale.heads.*' is -1.0; expected a value ≥ 0"),
+    ],
+)
+def test_values_that_cannot_train_are_refused_naming_the_key(override, message):
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        load_recipe("spatialnet_vit-tiny", [override])
+
+
+def test_recipe_changes_name_keys_and_both_values_and_compare_paths_resolved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    before = {"data": {"root": str(tmp_path / "data"), "image_size": 96}, "train": {"lr": 0.001}}
+    after = {"data": {"root": "./data/../data", "image_size": 128}, "train": {"lr": 0.001}}
+    assert recipe_changes(before, after) == ["data.image_size: 96 → 128"]
+    assert recipe_changes(before, {**after, "data": {"root": "elsewhere", "image_size": 96}}) == [
+        f"data.root: {str(tmp_path / 'data')!r} → 'elsewhere'"
+    ]
 
 
 def test_overrides_parse_yaml_values_and_ints_become_floats(tmp_path):

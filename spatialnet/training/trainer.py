@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from transformers import set_seed
 
 from spatialnet import checkpoint as ckpt
-from spatialnet.config import Recipe, to_dict
+from spatialnet.config import Recipe, recipe_changes, to_dict
 from spatialnet.data.collate import collate
 from spatialnet.errors import CheckpointError, RecipeError
 from spatialnet.files import write_json
@@ -277,11 +277,10 @@ class Trainer:
         stored = resolved_recipe(ckpt.read_recipe(last), str(last / ckpt.CONFIG_FILE))
         ours, theirs = to_dict(self.recipe), to_dict(stored)  # runs before resolved recipes compare too
         ours["train"]["epochs"] = theirs["train"]["epochs"]  # extending a run is allowed
-        if ours != theirs:
-            changed = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
-            raise CheckpointError(
-                f"{last}: cannot resume with a different recipe (sections changed: {changed})"
-            )
+        changed = recipe_changes(theirs, ours)
+        if changed:
+            shown = "; ".join(changed[:6]) + (f"; and {len(changed) - 6} more" if len(changed) > 6 else "")
+            raise CheckpointError(f"{last}: cannot resume with a different recipe (was → now: {shown})")
 
     # -- one epoch ---------------------------------------------------------------------------------
     def _train_epoch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from safetensors.torch import load_file
 
 from spatialnet import checkpoint as ckpt
 from spatialnet.config import load_recipe
+from spatialnet.errors import CheckpointError
 from spatialnet.training.sampler import epoch_sampler
 from spatialnet.training.trainer import Trainer
 from tests.helpers import ENV, free_port
@@ -46,6 +48,24 @@ def test_existing_run_is_not_overwritten_without_resume(tiny_recipe, tmp_path):
     Trainer(recipe, tmp_path / "run", show_progress=False, log=lambda _: None).fit()
     with pytest.raises(Exception, match="already holds a run; pass --resume"):
         Trainer(recipe, tmp_path / "run", show_progress=False, log=lambda _: None).fit()
+
+
+def test_resume_accepts_the_same_data_root_spelled_differently(
+    tiny_recipe, tiny_world, tmp_path, monkeypatch
+):
+    run = tmp_path / "run"
+    first = load_recipe(str(tiny_recipe), ["train.epochs=1", "train.threads=1", f"data.root={tiny_world}"])
+    Trainer(first, run, show_progress=False, log=lambda _: None).fit()
+    monkeypatch.chdir(tmp_path)
+    relative = os.path.relpath(tiny_world, tmp_path)  # e.g. ../../tiny_world0: the same folder
+    more = load_recipe(str(tiny_recipe), ["train.epochs=2", "train.threads=1", f"data.root={relative}"])
+    Trainer(more, run, resume=True, show_progress=False, log=lambda _: None).fit()
+    assert [h["epoch"] for h in final_history(run)] == [1, 2]
+    changed = load_recipe(str(tiny_recipe), ["train.epochs=3", "train.threads=1", "train.lr=0.002"])
+    with pytest.raises(
+        CheckpointError, match=r"cannot resume with a different recipe \(was → now: train\.lr: "
+    ):
+        Trainer(changed, run, resume=True, show_progress=False, log=lambda _: None).fit()
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ def test_a_vqa_run_fine_tuned_on_another_dataset_keeps_what_both_share(tiny_worl
     Trainer(recipe_from_dict(_recipe(tiny_world, "rsvqa_lr")), first, show_progress=False, log=print).fit()
     logged: list[str] = []
     second = tmp_path / "rsivqa"
-    recipe = recipe_from_dict(_recipe(tiny_world, "rsivqa", init_from=str(first), epochs=1, lr=0.0))
+    recipe = recipe_from_dict(_recipe(tiny_world, "rsivqa", init_from=str(first), lr_scale={"*": 0.0}))
     Trainer(recipe, second, show_progress=False, log=logged.append).fit()
     note = next(line for line in logged if line.startswith("started from the weights of"))
     assert "vqa head: kept 2 of 9 answers (yes, no), added" in note and "words, added" in note
@@ -43,7 +43,8 @@ def test_a_vqa_run_fine_tuned_on_another_dataset_keeps_what_both_share(tiny_worl
     old, _, _, _ = load_run(first, "cpu")
     new, _, _, _ = load_run(second / "last", "cpu")
     before, after = old.head("vqa"), new.head("vqa")
-    # lr 0: every shared weight is the first run's; shared answers and words kept their rows
+    # every learning rate scaled to 0: every shared weight is the first run's; shared answers and
+    # words kept their rows
     rows, old_rows = after.classifier[-1].weight, before.classifier[-1].weight
     for answer in ("yes", "no"):
         assert torch.equal(rows[after.answer_index[answer]], old_rows[before.answer_index[answer]])

@@ -29,11 +29,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.data.taiga.envi import EnviImage
 from spatialnet.errors import DataError
+from spatialnet.files import file_digest
 from spatialnet.mapping.grid import MapGrid, Region
 from spatialnet.mapping.layers import Layer
 from spatialnet.mapping.quicklook import MapRasters, save_quicklooks
 from spatialnet.mapping.rasters import COORDINATE_SYSTEM, RasterSet, georeferencing, output_layers
-from spatialnet.mapping.resume import MapProgress, file_digest
+from spatialnet.mapping.resume import MapProgress
 from spatialnet.mapping.settings import DEFAULT_SETTINGS, FORMATS, MapSettings
 from spatialnet.predictor import Predictor
 from spatialnet.processors import HyperspectralProcessor
@@ -283,7 +284,7 @@ def _chunks(
         return
     top, bottom = rows[inside.any(1)][[0, -1]] + (-half, half + 1)
     left, right = every_col[inside.any(0)][[0, -1]] + (-half, half + 1)
-    strip = cube.read_box(range(top, bottom), range(left, right), processor.bands)
+    strip = processor.read_box(cube, range(top, bottom), range(left, right))
     for c0, c1 in grid.chunks():
         cols = grid.centre_cols(c0, c1)
         inside = grid.inside(rows, cols)

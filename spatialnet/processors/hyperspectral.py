@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -12,6 +12,9 @@ import torch
 from torch import Tensor
 
 from spatialnet.errors import DataError
+
+if TYPE_CHECKING:
+    from spatialnet.data.taiga.envi import EnviImage
 
 InputNorm = Literal["standardise", "minmax"]
 INPUT_NORMS: tuple[str, ...] = ("standardise", "minmax")
@@ -66,6 +69,26 @@ class HyperspectralProcessor:
             input_norm=input_norm,
             reflectance_scale=float(reflectance_scale),
         )
+
+    def check_cube(self, cube: EnviImage) -> None:
+        """Refuse a cube that lacks a band this processor reads (a DataError naming the file)."""
+        if max(self.bands) >= cube.shape[2]:
+            raise DataError(
+                f"{cube.path}: {cube.shape[2]} bands, but the model reads bands up to {max(self.bands)}"
+            )
+
+    def read_window(self, cube: EnviImage, row: int, col: int, size: int) -> npt.NDArray[Any]:
+        """The raw ``size``² window of ``cube`` centred on (row, col), in the bands read: (P, P, bands).
+
+        Datasets, ``predict --pixel``, the app and ``map`` all read their pixels through here or
+        :meth:`read_box`, then :meth:`normalise` them: one place says which bands a model sees.
+        """
+        half = size // 2
+        return cube.read_window(row - half, col - half, size, self.bands)
+
+    def read_box(self, cube: EnviImage, rows: range, cols: range) -> npt.NDArray[Any]:
+        """The raw pixels ``rows`` × ``cols`` of ``cube`` in the bands read (a strip of a map)."""
+        return cube.read_box(rows, cols, self.bands)
 
     def normalise(self, window: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
         """A raw (..., bands) window to float32, per-band normalised (one copy, then in place)."""

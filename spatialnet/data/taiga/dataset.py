@@ -259,9 +259,7 @@ class TaigaWindows(RecipeDataset):
         index %= len(self)
         row, col = (int(v) for v in self.centres[index])
         half = self.window // 2
-        image = self.processor.normalise(
-            self.cube.read_window(row - half, col - half, self.window, self.bands)
-        )  # (P, P, bands)
+        image = self.processor.normalise(self.processor.read_window(self.cube, row, col, self.window))
         if self.dense:
             raw = self.labels.read_window(row - half, col - half, self.window)
             stand_id = int(raw[half, half, -1])

@@ -128,6 +128,92 @@ def _draw_marginal(axes: Axes, values: np.ndarray, grid: np.ndarray, vertical: b
         axes.set_ylim(bottom=0.0)
 
 
+def _subsample(
+    pred: np.ndarray, true: np.ndarray, max_points: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` pairs: a seeded random subsample in the original order when over."""
+    n = pred.size
+    if n > max_points:
+        index = np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+        return pred[index], true[index]
+    return pred, true
+
+
+def _square_limits(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """One padded (low, high) range over both sides, shared by the x and y axes."""
+    lo = float(min(pred.min(), true.min()))
+    hi = float(max(pred.max(), true.max()))
+    pad = 0.02 * (hi - lo) if hi > lo else max(abs(lo) * 0.05, 1.0)
+    return lo - pad, hi + pad
+
+
+def _scatter_layout() -> tuple[Figure, Axes, Axes, Axes]:
+    """The figure with its main axes and the top and right marginal axes sharing their scales."""
+    # Square main axes: equal width and height fractions of a figure whose margins match.
+    figure = Figure(figsize=(7.0, 7.4))
+    FigureCanvasAgg(figure)
+    grid_spec = figure.add_gridspec(
+        2,
+        2,
+        width_ratios=(4, 1),
+        height_ratios=(1, 4),
+        left=0.12,
+        right=0.96,
+        bottom=0.09,
+        top=0.885,
+        wspace=0.05,
+        hspace=0.05,
+    )
+    axes = figure.add_subplot(grid_spec[1, 0])
+    top = figure.add_subplot(grid_spec[0, 0], sharex=axes)
+    right = figure.add_subplot(grid_spec[1, 1], sharey=axes)
+    return figure, axes, top, right
+
+
+def _draw_scatter(
+    axes: Axes, shown_true: np.ndarray, shown_pred: np.ndarray, lo: float, hi: float, unit: str
+) -> None:
+    """The main panel: the points, the 1:1 line, equal limits, axis labels and the legend."""
+    alpha = 0.6 if shown_pred.size <= 2000 else 0.25
+    axes.scatter(shown_true, shown_pred, s=3, alpha=alpha, color="tab:blue", linewidths=0)
+    axes.plot([lo, hi], [lo, hi], ls="--", color="0.3", lw=1, label="1:1")
+    axes.set_xlim(lo, hi)
+    axes.set_ylim(lo, hi)
+    axes.set_xlabel(_with_unit("target", unit))
+    axes.set_ylabel(_with_unit("predicted", unit))
+    axes.legend(loc="lower right")
+
+
+def _draw_summary(axes: Axes, r: float | None, n: int, shown: int) -> None:
+    """The top-left box: Pearson r and n over every finite pair, and how many points are shown."""
+    summary = f"r = {r:.3f}, n = {n:,}" if r is not None else f"r = n/a, n = {n:,}"
+    if shown < n:
+        summary += f"\n({shown:,} points shown)"
+    axes.text(
+        0.03,
+        0.97,
+        summary,
+        transform=axes.transAxes,
+        va="top",
+        ha="left",
+        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
+    )
+
+
+def _draw_marginals(
+    top: Axes, right: Axes, shown_true: np.ndarray, shown_pred: np.ndarray, lo: float, hi: float
+) -> None:
+    """Target density above the main panel, prediction density to its right, bare of ticks and spines."""
+    density_grid = np.linspace(lo, hi, _KDE_GRID_POINTS)
+    _draw_marginal(top, shown_true, density_grid, vertical=False)
+    _draw_marginal(right, shown_pred, density_grid, vertical=True)
+    top.tick_params(labelbottom=False, left=False, labelleft=False)
+    right.tick_params(labelleft=False, bottom=False, labelbottom=False)
+    for marginal, hidden in ((top, ("top", "right", "left")), (right, ("top", "right", "bottom"))):
+        for side in hidden:
+            marginal.spines[side].set_visible(False)
+
+
 def save_prediction_scatter(
     predicted: ArrayLike,
     target: ArrayLike,
@@ -151,65 +237,13 @@ def save_prediction_scatter(
     if n == 0:
         raise ValueError("no finite (predicted, target) pair to plot")
     r = _pearson(pred, true)
-    if n > max_points:
-        index = np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
-        shown_pred, shown_true = pred[index], true[index]
-    else:
-        shown_pred, shown_true = pred, true
+    shown_pred, shown_true = _subsample(pred, true, max_points, seed)
+    lo, hi = _square_limits(pred, true)
 
-    lo = float(min(pred.min(), true.min()))
-    hi = float(max(pred.max(), true.max()))
-    pad = 0.02 * (hi - lo) if hi > lo else max(abs(lo) * 0.05, 1.0)
-    lo, hi = lo - pad, hi + pad
-
-    # Square main axes: equal width and height fractions of a figure whose margins match.
-    figure = Figure(figsize=(7.0, 7.4))
-    FigureCanvasAgg(figure)
-    grid_spec = figure.add_gridspec(
-        2,
-        2,
-        width_ratios=(4, 1),
-        height_ratios=(1, 4),
-        left=0.12,
-        right=0.96,
-        bottom=0.09,
-        top=0.885,
-        wspace=0.05,
-        hspace=0.05,
-    )
-    axes = figure.add_subplot(grid_spec[1, 0])
-    top = figure.add_subplot(grid_spec[0, 0], sharex=axes)
-    right = figure.add_subplot(grid_spec[1, 1], sharey=axes)
-
-    alpha = 0.6 if shown_pred.size <= 2000 else 0.25
-    axes.scatter(shown_true, shown_pred, s=3, alpha=alpha, color="tab:blue", linewidths=0)
-    axes.plot([lo, hi], [lo, hi], ls="--", color="0.3", lw=1, label="1:1")
-    axes.set_xlim(lo, hi)
-    axes.set_ylim(lo, hi)
-    axes.set_xlabel(_with_unit("target", unit))
-    axes.set_ylabel(_with_unit("predicted", unit))
-    axes.legend(loc="lower right")
-    summary = f"r = {r:.3f}, n = {n:,}" if r is not None else f"r = n/a, n = {n:,}"
-    if shown_pred.size < n:
-        summary += f"\n({shown_pred.size:,} points shown)"
-    axes.text(
-        0.03,
-        0.97,
-        summary,
-        transform=axes.transAxes,
-        va="top",
-        ha="left",
-        bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"},
-    )
-
-    density_grid = np.linspace(lo, hi, _KDE_GRID_POINTS)
-    _draw_marginal(top, shown_true, density_grid, vertical=False)
-    _draw_marginal(right, shown_pred, density_grid, vertical=True)
-    top.tick_params(labelbottom=False, left=False, labelleft=False)
-    right.tick_params(labelleft=False, bottom=False, labelbottom=False)
-    for marginal, hidden in ((top, ("top", "right", "left")), (right, ("top", "right", "bottom"))):
-        for side in hidden:
-            marginal.spines[side].set_visible(False)
+    figure, axes, top, right = _scatter_layout()
+    _draw_scatter(axes, shown_true, shown_pred, lo, hi, unit)
+    _draw_summary(axes, r, n, shown_pred.size)
+    _draw_marginals(top, right, shown_true, shown_pred, lo, hi)
     figure.suptitle(title, y=0.97)
 
     out = Path(path)

@@ -130,6 +130,16 @@ def test_decompression_bomb_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             load_image(tmp_path / name, 8)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_images_between_pil_warning_and_error_sizes_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Image.fromarray(np.zeros((40, 40, 3), dtype=np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 1,600 pixels: PIL only warns below 2,000
+    with pytest.raises(DataError, match="big.png.*decompression-bomb"):
+        load_image(tmp_path / "big.png", 8)
+
+
 @pytest.mark.parametrize("name", ["a.jpg", "a.png", "a.tif", "planar.tif", "wide.tif"])
 def test_encoded_bytes_decode_exactly_like_the_file(tmp_path: Path, name: str) -> None:
     """A file's bytes in memory (a Hugging Face image column) give the file's pixels, TIFFs by tifffile."""

@@ -290,8 +290,6 @@ class Recipe:
         for name, entry in self.datasets.items():
             if not entry.tasks:
                 raise RecipeError(f"{source}: 'datasets.{name}.tasks' is empty; list the heads it labels")
-            if entry.proportion <= 0:
-                raise RecipeError(f"{source}: 'datasets.{name}.proportion' must be > 0")
             for task in entry.tasks:
                 if task not in self.heads:
                     raise RecipeError(

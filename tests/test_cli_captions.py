@@ -96,7 +96,7 @@ def test_predict_prints_a_caption_and_the_land_use(caption_run, tiny_world, caps
 def test_self_critical_stage_starts_from_a_run_and_resumes(caption_run, tiny_world, tmp_path):
     """``train.init_from`` loads every weight and the vocabulary; the SCST stage resumes like any run.
 
-    At learning rate 0 the stage must end with exactly the weights it started from.
+    With every learning rate scaled to 0 the stage must end with exactly the weights it started from.
     """
     from safetensors.torch import load_file
 
@@ -106,7 +106,12 @@ def test_self_critical_stage_starts_from_a_run_and_resumes(caption_run, tiny_wor
         "name": "test-captions-scst",
         "data": {**CAPTION_RECIPE["data"], "root": str(tiny_world)},
         "heads": {**CAPTION_RECIPE["heads"], "captions": head},
-        "train": {**CAPTION_RECIPE["train"], "epochs": 2, "lr": 0.0, "init_from": str(caption_run)},
+        "train": {
+            **CAPTION_RECIPE["train"],
+            "epochs": 2,
+            "lr_scale": {"*": 0.0},
+            "init_from": str(caption_run),
+        },
     }
     recipe = tmp_path / "scst.yaml"
     recipe.write_text(yaml.safe_dump(scst))

@@ -121,7 +121,10 @@ def test_two_gloo_processes_match_one_process_for_the_joint_model(joint_recipe, 
             lambda r: r["datasets"]["taiga"]["tasks"].append("vqa"),
             "listed by datasets 'rsvqa_lr' \\(modality 'rgb'\\) and 'taiga' \\(modality 'hyperspectral'\\)",
         ),
-        (lambda r: r["datasets"]["taiga"].update(proportion=0), "proportion' must be > 0"),
+        (
+            lambda r: r["datasets"]["taiga"].update(proportion=0),
+            "'datasets.taiga.proportion' is 0.0; expected a number > 0",
+        ),
     ],
 )
 def test_inconsistent_joint_recipes_are_refused(change, message):

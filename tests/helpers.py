@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 from spatialnet.config import load_recipe, to_dict
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def eval_script(name: str) -> Iterator[ModuleType]:
+    """``eval/NAME.py`` as a module, its sibling modules importable as when it runs as a script."""
+    sys.path.insert(0, str(REPO / "eval"))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(REPO / "eval"))
+
+
 # subprocesses: one thread each, output unbuffered
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
 
 from spatialnet.errors import DataError
-from tests.helpers import REPO
+from tests.helpers import eval_script
 
 
 @pytest.fixture
 def meteor_backends() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(REPO / "eval"))
-    try:
-        yield importlib.import_module("meteor_backends")
-    finally:
-        sys.path.remove(str(REPO / "eval"))
+    with eval_script("meteor_backends") as module:
+        yield module
 
 
 def test_leave_one_out_scores_each_sentence_against_the_others(meteor_backends: ModuleType) -> None:

@@ -2,7 +2,6 @@
 
 import importlib
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -12,16 +11,13 @@ import pytest
 from rich.console import Console
 
 from spatialnet.metrics.bootstrap import Comparison, Difference, Interval, Intervals
-from tests.helpers import REPO
+from tests.helpers import eval_script
 
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[ModuleType]:
-    sys.path.insert(0, str(REPO / "eval"))
-    try:
-        yield importlib.import_module("harness")
-    finally:
-        sys.path.remove(str(REPO / "eval"))
+    with eval_script("harness") as module:
+        yield module
 
 
 def test_bootstrap_and_seed_reach_evaluate(harness: ModuleType, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch
 from spatialnet.checkpoint import WEIGHTS_FILE
 from spatialnet.data.synthetic.forest import synthesize_forest
 from spatialnet.data.taiga import CATEGORICAL_NAMES, CONTINUOUS_NAMES
-from tests.helpers import REPO
+from tests.helpers import eval_script
 
 BANDS = 24
 # every run: 24 bands, small blocks and batches, one epoch; per recipe: narrow networks
@@ -41,11 +40,10 @@ def tables():
     thread fighting a busy neighbour for the core slows every step many times over."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    sys.path.insert(0, str(REPO / "eval"))
     try:
-        yield importlib.import_module("taiga_tables")
+        with eval_script("taiga_tables") as module:
+            yield module
     finally:
-        sys.path.remove(str(REPO / "eval"))
         torch.set_num_threads(threads)
 
 

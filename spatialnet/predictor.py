@@ -109,7 +109,7 @@ class Predictor:
         ``question_set`` picks the conventions questions are answered in (``question_sets()``;
         default: the first the model learned).
         """
-        asking = bool(questions) and any(q is not None for q in questions or [])
+        asking = any(q is not None for q in questions or [])
         datasets = self.datasets_run(asking, tasks, question_set)
         images = [self.prepare(array, datasets) for array in arrays]
         return self.predict_prepared(images, top_k, questions, tasks, num_beams, question_set)
@@ -123,10 +123,11 @@ class Predictor:
         :meth:`predict_prepared`.
         """
         chosen = self.answering_set(question_set) if asking else None
+        texts = ["?"] if asking else []  # stands for the questions: heads need to know there are some
         return [
             name
             for name, source in self.image_sources().items()
-            if self._heads_run(name, source, asking, chosen, tasks, None)
+            if self._heads_run(name, self._batch(source, texts, chosen, None), chosen, tasks)
         ]
 
     def prepare(self, array: np.ndarray, datasets: list[str]) -> dict[str, torch.Tensor]:
@@ -155,7 +156,7 @@ class Predictor:
         results: list[dict[str, Any]] = [{} for _ in images]
         for name, source in sources.items():
             batch = self._batch(source, texts, chosen, num_beams)
-            names = self._heads_run(name, source, bool(texts), chosen, tasks, batch)
+            names = self._heads_run(name, batch, chosen, tasks)
             if not names:
                 continue  # no head of this dataset is asked: its images were not even prepared
             missing = [index for index, image in enumerate(images) if name not in image]
@@ -186,21 +187,16 @@ class Predictor:
         return batch
 
     def _heads_run(
-        self,
-        name: str,
-        source: SourceConfig,
-        asking: bool,
-        chosen: str | None,
-        tasks: set[str] | None,
-        batch: dict[str, Any] | None,
+        self, name: str, batch: dict[str, Any], chosen: str | None, tasks: set[str] | None
     ) -> list[str]:
-        """The heads of dataset ``name`` that run on ``batch`` (default: one asking a question or not)."""
-        probe = batch if batch is not None else self._batch(source, ["?"] if asking else [], chosen, None)
-        wanted = source.tasks if tasks is None else [t for t in source.tasks if t in tasks]
+        """The heads of dataset ``name`` that run on ``batch`` (of ``tasks``, when given)."""
+        wanted = self.image_sources()[name].tasks
         return [
             task
             for task in wanted
-            if self.model.head(task).can_predict(probe) and self._asks_here(task, name, chosen)
+            if (tasks is None or task in tasks)
+            and self.model.head(task).can_predict(batch)
+            and self._asks_here(task, name, chosen)
         ]
 
     def answering_heads(self) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +25,7 @@ from spatialnet.files import write_json
 from spatialnet.metrics.captions import read_predictions, read_references, score_captions
 
 BACKENDS = ("java", "nltk")
+Captions = Mapping[int, str] | Sequence[Mapping[str, Any]]  # by image id, or COCO results
 
 
 def leave_one_out(
@@ -44,10 +46,10 @@ def leave_one_out(
 
 
 def meteor_rows(
-    references: Mapping[int, Sequence[str]], predictions: Mapping[str, Mapping[int, str]], rounds: int
+    references: Mapping[int, Sequence[str]], predictions: Mapping[str, Captions], rounds: int
 ) -> list[dict[str, object]]:
     """One row per scored caption set: its METEOR ×100 from each backend and their difference."""
-    sets: list[tuple[str, str, Mapping[int, Sequence[str]], Mapping[int, str]]] = []
+    sets: list[tuple[str, str, Mapping[int, Sequence[str]], Captions]] = []
     for round_ in range(rounds):
         refs, captions = leave_one_out(references, round_)
         sets.append(
@@ -84,11 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the rows as JSON here")
     args = parser.parse_args(argv)
     references = read_references(args.references, args.split)
-    predictions = {}
+    predictions: dict[str, Captions] = {}
     for item in args.predictions:
         name, _, path = item.rpartition("=")
-        rows = read_predictions(Path(path))
-        predictions[name or Path(path).stem] = {int(row["image_id"]): str(row["caption"]) for row in rows}
+        predictions[name or Path(path).stem] = read_predictions(Path(path))  # COCO results, as scored
     rows = meteor_rows(references, predictions, args.rounds)
     table = Table(title=f"METEOR ×100 on {args.references} ({args.split}, {len(references)} images)")
     for column in ("captions", "METEOR 1.5 (java)", "nltk", "nltk − java"):

@@ -306,7 +306,7 @@ def _merge(out: Path, is_csv: bool) -> list[dict[str, Any]]:
     """Rewrite ``out`` with one row per file in file order, taking in and removing the parts; its rows."""
     parts = _parts(out)
     rows = _read_rows(out, is_csv)
-    merged = _resolved(_table_rows(out, is_csv))
+    merged = _resolved([*rows, *(row for part in parts for row in _read_rows(part, is_csv))])
     if merged and (parts or merged != rows):
         temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
         with _TableWriter(temporary, is_csv, lambda: _prediction_keys(merged[0])) as table:

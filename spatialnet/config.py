@@ -460,12 +460,13 @@ SOURCE_LIMITS: dict[str, tuple[float, bool, float]] = {  # per dataset of a join
 
 def check_limits(recipe: Recipe, source: str = "recipe") -> None:
     """Refuse values that cannot train (``train.epochs: -3``, a zero batch or rate), naming the key."""
-    values = {key: _dotted(recipe, key) for key in LIMITS}
+    checks = [(key, _dotted(recipe, key), limit) for key, limit in LIMITS.items()]
     for name, entry in recipe.datasets.items():
-        values.update({f"datasets.{name}.{key}": _dotted(entry, key) for key in SOURCE_LIMITS})
-    for key, value in values.items():
-        lowest, inclusive, highest = LIMITS.get(key) or SOURCE_LIMITS[key.split(".", 2)[2]]
-        if value is None or (value >= lowest if inclusive else value > lowest) and value <= highest:
+        checks += [
+            (f"datasets.{name}.{key}", _dotted(entry, key), limit) for key, limit in SOURCE_LIMITS.items()
+        ]
+    for key, value, (lowest, inclusive, highest) in checks:
+        if value is None or ((value >= lowest if inclusive else value > lowest) and value <= highest):
             continue
         bound = f"{'≥' if inclusive else '>'} {lowest:g}" + (
             f" and ≤ {highest:g}" if highest < math.inf else ""
@@ -488,7 +489,7 @@ def recipe_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     """
     old, new = _flat(before), _flat(after)
     changes = []
-    for key in sorted(set(old) | set(new), key=lambda k: list(old).index(k) if k in old else len(old)):
+    for key in [*old, *(key for key in new if key not in old)]:
         was, now = old.get(key, "(absent)"), new.get(key, "(absent)")
         if was == now or (key.rsplit(".", 1)[-1] in PATH_KEYS and _same_path(was, now)):
             continue

@@ -17,7 +17,7 @@ from spatialnet.errors import CheckpointError
 
 BUNDLED_DIR = Path(__file__).parent
 DEFAULT_MODEL = "spatialnet-vit-real-cpu"
-WEIGHTS_FILE = "model.safetensors"
+WEIGHTS_FILE = "model.safetensors"  # checkpoint.WEIGHTS_FILE (checkpoint imports this module)
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

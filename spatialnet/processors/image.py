@@ -71,21 +71,9 @@ class ImageProcessor:
         return (image.to(torch.float32) / scale - mean) / std
 
     def __call__(self, array: NDArray[np.uint8]) -> Tensor:
-        """An (H, W, C) uint8 image of any size as model input: (C, S, S) float32.
-
-        The same arithmetic as :meth:`normalize` (bit for bit) in NumPy, which runs on the calling
-        thread only: reader threads preparing images then leave torch's cores to the forward.
-        """
-        resized = self.resize(array)
-        if resized.shape[2] != self.channels:
-            raise DataError(
-                f"image has {resized.shape[2]} channels but mean has {len(self.mean)} "
-                f"and std {len(self.std)} values"
-            )
-        mean = np.asarray(self.mean, dtype=np.float32)
-        std = np.asarray(self.std, dtype=np.float32)
-        scaled = (resized.astype(np.float32) / np.float32(255.0) - mean) / std
-        return torch.from_numpy(np.ascontiguousarray(scaled.transpose(2, 0, 1)))
+        """An (H, W, C) uint8 image of any size as model input: (C, S, S) float32."""
+        resized = np.array(self.resize(array))
+        return self.normalize(torch.from_numpy(resized).permute(2, 0, 1))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""

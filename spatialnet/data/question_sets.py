@@ -16,10 +16,13 @@ imports the built-in families on first lookup.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from spatialnet.errors import DataError
+
+# An answer as it reads on a view of the image (hflip, vflip, quarter turns), None when unknown.
+AnswerRewriter = Callable[[str, bool, bool, int], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,11 @@ class QuestionSet:
     ``answers`` maps a type to the answers it allows when the dataset fixes them (RSVQA's count
     bins); a type absent from it takes its answers from the training data. ``averages`` are
     further means of per-type accuracies the field reports (RSVQA's 3-type ``mean3``).
-    ``side_dependent`` types have answers that a flip or a quarter turn of the image changes and
-    no way to rewrite them (RSIVQA's "top left corner"): they are not trained on turned views.
+    ``side_dependent`` types have answers that a flip or a quarter turn of the image changes
+    (RSIVQA's "top left corner"). ``side_rewriter``, given the training answers of those types,
+    returns a function rewriting one answer for a view (hflip, vflip, quarter turns), None when it
+    cannot; questions without a rewritten answer (or every one, without a rewriter) are not trained
+    on that view.
     """
 
     name: str
@@ -41,6 +47,7 @@ class QuestionSet:
     answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     averages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     side_dependent: frozenset[str] = frozenset()
+    side_rewriter: Callable[[Iterable[str]], AnswerRewriter] | None = None
     labels: tuple[str, ...] = ()  # every answer in its tables' order, when the set fixes all
 
     def fixed_answers(self) -> list[str]:

@@ -70,13 +70,10 @@ class TrainAugment:
             raise DataError(f"TrainAugment: expected one image (C, H, W), got shape {tuple(image.shape)}")
         if self.random_resized_crop is not None:
             image = self._resized_crop(image, self.random_resized_crop, generator)
-        if self.hflip and _uniform(generator) < 0.5:
-            image = image.flip(-1)
-        if self.vflip and _uniform(generator) < 0.5:
-            image = image.flip(-2)
-        if self.rot90:
-            k = int(torch.randint(0, 4, (1,), generator=generator).item())
-            image = torch.rot90(image, k, dims=(-2, -1))
+        hflip = self.hflip and _uniform(generator) < 0.5
+        vflip = self.vflip and _uniform(generator) < 0.5
+        turns = int(torch.randint(0, 4, (1,), generator=generator).item()) if self.rot90 else 0
+        image = flip_and_turn(image, hflip, vflip, turns)
         if self.color_jitter > 0:
             image = self._jitter(image, self.color_jitter, generator)
         return image.contiguous()
@@ -110,6 +107,19 @@ class TrainAugment:
         image = TF.adjust_contrast(image, factors[1]) if image.shape[0] in (1, 3) else image
         image = TF.adjust_saturation(image, factors[2]) if image.shape[0] == 3 else image
         return image
+
+
+def flip_and_turn(image: Tensor, hflip: bool, vflip: bool, quarter_turns: int) -> Tensor:
+    """``image`` flipped left-right, then top-bottom, then turned ``quarter_turns`` × 90° (last two dims).
+
+    The one definition of a view: datasets that rewrite answers for a view (side words, locations)
+    move their grids with this same function.
+    """
+    if hflip:
+        image = image.flip(-1)
+    if vflip:
+        image = image.flip(-2)
+    return torch.rot90(image, quarter_turns, dims=(-2, -1))
 
 
 def _uniform(generator: torch.Generator) -> float:

@@ -22,7 +22,7 @@ from spatialnet.data.preload import PreloadedImages
 from spatialnet.data.question_sets import DEFAULT_SET
 from spatialnet.data.rsvqa.answers import remap_sides
 from spatialnet.data.rsvqa.files import VQAQuestion
-from spatialnet.data.transforms import TrainAugment
+from spatialnet.data.transforms import TrainAugment, flip_and_turn
 from spatialnet.errors import DataError
 from spatialnet.processors.image import ImageProcessor
 
@@ -36,8 +36,9 @@ class VQAImages(PreloadedImages):
 
     **Augmentation.** Flips and quarter turns are drawn here, per item from ``(epoch seed, index)``,
     and the side words of each question (left/right/top/bottom) are remapped so every answer stays
-    true (:func:`remap_sides`); questions of a type whose answers name sides the text does not
-    (RSIVQA's locations, ``QuestionSet.side_dependent``) are left out of a turned or flipped view.
+    true (:func:`remap_sides`); answers of a type that names sides the question does not (RSIVQA's
+    locations, ``QuestionSet.side_dependent``) are rewritten by the set's ``side_rewriter``, and a
+    question whose answer it cannot rewrite is left out of that view.
     Random resized crops are refused: they change counts and presence.
     Colour jitter comes from ``augment``. ``questions_per_image`` > 0 draws that many questions per
     image each epoch (all when fewer). Draws are seeded per item and epoch
@@ -61,7 +62,10 @@ class VQAImages(PreloadedImages):
         self.questions_per_image = questions_per_image
         self.questions = [list(qs) for qs in questions]
         self.question_set = question_set
-        self._side_dependent = question_sets.question_set(question_set).side_dependent
+        rules = question_sets.question_set(question_set)
+        self._side_dependent = rules.side_dependent
+        side_answers = (q.answer for qs in self.questions for q in qs if q.type in self._side_dependent)
+        self._rewrite = rules.side_rewriter(side_answers) if rules.side_rewriter else _no_rewrite
 
     @property
     def num_questions(self) -> int:
@@ -74,45 +78,64 @@ class VQAImages(PreloadedImages):
         image = self.images[index]
         questions = self.questions[index]
         texts = [q.question for q in questions]
+        answers = [q.answer for q in questions]
         if self.augment is not None:
             generator = self.seeded(index)
-            turned_image, turned_texts, turned = self._flip_and_turn(image, texts, generator)
-            kept = [i for i, q in enumerate(questions) if not turned or q.type not in self._side_dependent]
-            if kept:  # an image asked only side-dependent questions stays as it is
-                image = turned_image
-                questions, texts = [questions[i] for i in kept], [turned_texts[i] for i in kept]
+            view = self._draw_view(generator)
+            if any(view[:2]) or view[2] != 0:
+                image, questions, texts, answers = self._viewed(image, questions, texts, answers, view)
             image = self.augment.jitter(image, generator)
             if 0 < self.questions_per_image < len(questions):
                 keep = torch.randperm(len(questions), generator=generator)[: self.questions_per_image]
                 chosen = sorted(int(i) for i in keep)
                 questions = [questions[i] for i in chosen]
                 texts = [texts[i] for i in chosen]
+                answers = [answers[i] for i in chosen]
         return {
             "image": self.processor.normalize(image),
             "image_id": torch.tensor(self.image_ids[index], dtype=torch.int64),
             "question": texts,
-            "answer": [q.answer for q in questions],
+            "answer": answers,
             "question_type": [q.type for q in questions],
             "question_id": [q.id for q in questions],
             "count": [float(q.count) if q.count is not None else float("nan") for q in questions],
             "question_set": self.question_set,
         }
 
-    def _flip_and_turn(
-        self, image: torch.Tensor, texts: list[str], generator: torch.Generator
-    ) -> tuple[torch.Tensor, list[str], bool]:
-        """Random flips and quarter turns of the image, side words remapped, and whether any was drawn."""
+    def _draw_view(self, generator: torch.Generator) -> tuple[bool, bool, int]:
+        """Random flips and quarter turns, as ``augment`` allows: (hflip, vflip, quarter turns)."""
         assert self.augment is not None
         hflip = self.augment.hflip and bool(torch.rand((), generator=generator) < 0.5)
         vflip = self.augment.vflip and bool(torch.rand((), generator=generator) < 0.5)
         turns = int(torch.randint(0, 4, (1,), generator=generator)) if self.augment.rot90 else 0
-        if hflip:
-            image = image.flip(-1)
-        if vflip:
-            image = image.flip(-2)
-        image = torch.rot90(image, turns, dims=(-2, -1))
-        turned = hflip or vflip or turns % 4 != 0
-        return image.contiguous(), [remap_sides(t, hflip, vflip, turns) for t in texts], turned
+        return hflip, vflip, turns
+
+    def _viewed(
+        self,
+        image: Tensor,
+        questions: list[VQAQuestion],
+        texts: list[str],
+        answers: list[str],
+        view: tuple[bool, bool, int],
+    ) -> tuple[Tensor, list[VQAQuestion], list[str], list[str]]:
+        """The image seen through ``view``, side words of questions and side-dependent answers rewritten.
+
+        A side-dependent answer with no rewritten form drops its question from this view; an
+        image left with no question stays as it was.
+        """
+        moved = [
+            answer if q.type not in self._side_dependent else self._rewrite(answer, *view)
+            for q, answer in zip(questions, answers, strict=True)
+        ]
+        kept = [i for i, answer in enumerate(moved) if answer is not None]
+        if not kept:
+            return image, questions, texts, answers
+        return (
+            flip_and_turn(image, *view).contiguous(),
+            [questions[i] for i in kept],
+            [remap_sides(texts[i], *view) for i in kept],
+            [a for a in moved if a is not None],
+        )
 
     def head_settings(self) -> dict[str, dict[str, Any]]:
         """The VQA head's answers (batch key ``answer``): the question set's, per type.
@@ -147,6 +170,11 @@ class VQAImages(PreloadedImages):
         if key != "question":
             raise DataError(f"{type(self).__name__} has sentences under 'question', not {key!r}")
         return [q.question for qs in self.questions for q in qs]
+
+
+def _no_rewrite(answer: str, hflip: bool, vflip: bool, quarter_turns: int) -> str | None:
+    """No answer of a side-dependent type is known on a turned view."""
+    return None
 
 
 def check_vqa_options(augment: TrainAugment | None, questions_per_image: int) -> None:

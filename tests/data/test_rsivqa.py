@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from PIL import Image
 from spatialnet.data.rsivqa.dataset import RSIVQA
 from spatialnet.data.rsivqa.files import FILE_ID_STRIDE, read_question_lines, read_split, type_counts
 from spatialnet.data.rsivqa.questions import rsivqa_type
-from spatialnet.data.transforms import TrainAugment
+from spatialnet.data.transforms import TrainAugment, flip_and_turn
 from spatialnet.errors import DataError
 from spatialnet.processors import ImageProcessor
 
@@ -183,21 +184,29 @@ def test_head_settings_give_each_type_its_answers(world: Path) -> None:
     ]
 
 
-def test_location_questions_are_left_out_of_turned_views_only(world: Path) -> None:
+def test_location_answers_follow_the_view_or_leave_it(world: Path) -> None:
+    """Training locations are "top left corner" and "center": the corner has nowhere to go but back."""
     plain = RSIVQA(world, "train", ImageProcessor(16), progress=False)
     data = RSIVQA(world, "train", ImageProcessor(16), augment=TrainAugment(), progress=False)
-    views = set()
-    for epoch in range(16):
+    views = {
+        view: flip_and_turn(plain[0]["image"], *view)
+        for view in itertools.product([False, True], [False, True], range(4))
+    }
+    seen = set()
+    for epoch in range(24):
         data.set_epoch(epoch)
         item = data[0]
-        identity = torch.equal(item["image"], plain[0]["image"])
-        views.add(identity)
-        expected = ["theme", "presence", "count", "location"] if identity else ["theme", "presence", "count"]
-        assert item["question_type"] == expected
-        only_location = data[2]  # a photo asked only where things are stays as it is, with its question
-        assert torch.equal(only_location["image"], plain[2]["image"])
-        assert only_location["question_type"] == ["location"]
-    assert views == {True, False}
+        view = next(v for v, image in views.items() if torch.equal(item["image"], image))
+        corner_stays = flip_and_turn(torch.arange(9).view(1, 3, 3), *view)[0, 0, 0] == 0
+        seen.add(bool(corner_stays))
+        if corner_stays:  # identity, or the flip across the main diagonal
+            assert item["question_type"] == ["theme", "presence", "count", "location"]
+            assert item["answer"][-1] == "top left corner"
+        else:  # no training answer names the corner it moved to
+            assert item["question_type"] == ["theme", "presence", "count"]
+        centre = data[2]  # "center" reads the same on every view: the photo turns with its question
+        assert centre["question_type"] == ["location"] and centre["answer"] == ["center"]
+    assert seen == {True, False}
 
 
 def test_missing_pieces_are_named(world: Path) -> None:

@@ -96,6 +96,10 @@ def test_normalize_formula_image_and_batch() -> None:
     batch = ImageProcessor(2, (0.5, 0.2), (0.5, 0.1)).normalize(torch.stack([image, image]))
     assert batch.shape == (2, 2, 1, 2)
     torch.testing.assert_close(batch[1], out)
+    floats = image.to(torch.float32) / 255
+    kept = floats.clone()
+    assert torch.equal(ImageProcessor(2, (0.5, 0.2), (0.5, 0.1)).normalize(floats), out)
+    assert torch.equal(floats, kept)  # normalised in place, but on its own copy
 
 
 def test_normalize_channel_mismatch() -> None:

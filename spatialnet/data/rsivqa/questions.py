@@ -6,7 +6,8 @@ theme of this picture?" (the land-use class in words), "Does this picture contai
 (yes/no), "How many cars in the picture?" (a number in words: "zero", "twenty-two") and "What is
 the location of the trees in this picture?" ("top left corner", "left and right", "i cannot see
 it"). Answers are compared as written, after trimming, lower case and single spaces. A location
-names sides of the image, so it is not trained on flipped or turned views.
+names sides of the image: on a flipped or turned view it is rewritten to what that view shows
+(:mod:`spatialnet.data.rsivqa.locations`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 
 from spatialnet.data.question_sets import QuestionSet, register_question_set
+from spatialnet.data.rsivqa.locations import location_rewriter
 
 QUESTION_TYPES: tuple[str, ...] = ("theme", "presence", "count", "location")
 # Each type's question forms, tried in order (the files' own templates, and the obvious rewordings
@@ -57,5 +59,6 @@ RSIVQA = register_question_set(
         normalize=normalize_answer,
         answers={"presence": ("yes", "no")},
         side_dependent=frozenset({"location"}),
+        side_rewriter=location_rewriter,
     )
 )

@@ -53,6 +53,7 @@ def _part(text: str) -> Part | None:
     return frozenset((r, c) for r in row_range for c in col_range)
 
 
+@cache  # answers repeat across items and epochs: each spelling is read once
 def location_key(answer: str) -> Key | None:
     """An answer as the set of its parts, None when one of them cannot be read."""
     parts = [_part(p) for p in _PART_SPLIT.split(" ".join(answer.lower().split())) if p]
@@ -70,7 +71,7 @@ def _cell_moves(hflip: bool, vflip: bool, quarter_turns: int) -> dict[Cell, Cell
 
     grid = torch.arange(9).view(1, 3, 3)
     moved = flip_and_turn(grid, hflip, vflip, quarter_turns)[0]
-    return {(int(i) // 3, int(i) % 3): (r, c) for r in range(3) for c in range(3) for i in [moved[r, c]]}
+    return {divmod(int(moved[r, c]), 3): (r, c) for r in range(3) for c in range(3)}
 
 
 def move_key(key: Key, hflip: bool, vflip: bool, quarter_turns: int) -> Key:

@@ -151,6 +151,15 @@ class ScheduleConfig:
 
 
 @dataclasses.dataclass
+class DistillConfig:
+    """Single-task teachers for a joint model's classifying heads (spatialnet.training.distillation)."""
+
+    teachers: dict[str, str] = dataclasses.field(default_factory=dict)  # head name -> run folder
+    weight: float = 0.5  # the teacher's share w of the head's loss: (1 - w) labels + w teacher
+    temperature: float = 2.0  # T that softens both sides' logits
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """Optimisation, validation cadence and checkpoint selection."""
 
@@ -179,6 +188,7 @@ class TrainConfig:
     # start from all weights (and text vocabularies) of a run or checkpoint with the same model,
     # e.g. a self-critical stage after cross-entropy training; a resumed run ignores it
     init_from: str | None = None
+    distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
     device: str = "auto"  # auto (cuda when present) | cpu | cuda
     threads: int | None = None  # torch intra-op threads on CPU; None keeps torch's default
 
@@ -446,6 +456,8 @@ LIMITS: dict[str, tuple[float, bool, float]] = {
     "train.schedule.min_lr_factor": (0, True, 1),
     "train.schedule.plateau_patience": (0, True, math.inf),
     "train.schedule.plateau_factor": (0, False, 1),
+    "train.distill.weight": (0, True, 1),
+    "train.distill.temperature": (0, False, math.inf),
     "loss.gradnorm_alpha": (0, True, math.inf),
     "loss.gradnorm_lr": (0, False, math.inf),
     "loss.l2_penalty": (0, True, math.inf),

@@ -34,6 +34,7 @@ from spatialnet.losses.regularization import l2_penalty
 from spatialnet.metrics.scoring import flatten_metrics
 from spatialnet.model import SpatialNet, resolved_recipe
 from spatialnet.progress import make_progress
+from spatialnet.training.distillation import Teachers, build_teachers
 from spatialnet.training.distributed import (
     DistributedContext,
     all_reduce_mean,
@@ -76,6 +77,7 @@ class Parts:
     optimizer: Optimizer
     schedule: LRSchedule
     batches: MixedBatches
+    teachers: Teachers | None = None  # train.distill
 
 
 class Trainer:
@@ -192,7 +194,13 @@ class Trainer:
             group["initial_lr"] = group["lr"]
         batches = self._batches(sources)
         schedule = LRSchedule(train.schedule, len(batches), train.epochs, train.select_mode)
-        return Parts(model, balancer, optimizer, schedule, batches)
+        teachers = build_teachers(recipe, model, device)
+        if teachers is not None:
+            self.log(
+                "distilling from "
+                + ", ".join(f"{head}: {path}" for head, path in recipe.train.distill.teachers.items())
+            )
+        return Parts(model, balancer, optimizer, schedule, batches, teachers)
 
     def _batches(self, sources: dict[str, SourceData]) -> MixedBatches:
         """One epoch's batches: each dataset's loader (sharded over processes), mixed by share."""
@@ -311,7 +319,10 @@ class Trainer:
                 with (
                     global_batch(sum_over_processes, context.world_size) if context.enabled else nullcontext()
                 ):
-                    losses = net(batch, tasks).losses  # means over the global batch
+                    result = net(batch, tasks)
+                    losses = result.losses  # means over the global batch
+                    if parts.teachers is not None:
+                        parts.teachers.blend(batch, result.outputs, losses)
                 balancer.before_backward(losses, shared)
                 total = balancer(losses)
                 if recipe.loss.l2_penalty:

@@ -4,8 +4,10 @@ use and captions of the photos, and ONE VQA head learning RSIVQA's and RSVQA-LR'
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+import torch
 
 from spatialnet.config import load_recipe
 from spatialnet.predictor import Predictor
@@ -78,3 +80,67 @@ def test_the_joint_model_answers_in_the_set_asked(real_joint_run, tiny_world):
     tiles = predictor.predict_array(image, question=question, question_set="rsvqa_lr")["vqa"]
     assert tiles["question_set"] == "rsvqa_lr" and tiles["type"] == "count"
     assert tiles["answer"] in predictor.model.head("vqa").config.answer_sets["rsvqa_lr"]["count"]
+
+
+def _student(tiny_world, teacher, *extra):
+    recipe = load_recipe(
+        "spatialnet_vit-real-cpu",
+        [f"data.root={tiny_world}", *SHRINK, f"train.distill.teachers.landuse={teacher}", *extra],
+    )
+    recipe.datasets["rsvqa_lr"].proportion = recipe.datasets["rsivqa"].proportion = 0.58
+    return recipe
+
+
+def test_a_land_use_teacher_blends_into_the_land_use_loss_only(real_joint_run, tiny_world, tmp_path):
+    """The teacher here is the run above: a student with its weights, in eval mode, agrees with it
+    exactly, so the distilled term is 0 and the land-use loss is (1 − w) × the labels' loss."""
+    from spatialnet.data.collate import collate
+    from spatialnet.model import load_run
+    from spatialnet.training.distillation import build_teachers
+    from spatialnet.training.sources import load_sources
+
+    recipe = _student(tiny_world, real_joint_run, "train.distill.weight=0.25")
+    student = load_run(real_joint_run, "cpu")[0]
+    teachers = build_teachers(recipe, student, torch.device("cpu"))
+    assert teachers is not None and set(teachers.models) == {"landuse"}
+    source = load_sources(recipe)["ucm_captions"]
+    batch = collate([source.val[i] for i in range(4)])
+    with torch.no_grad():
+        result = student(batch, ["captions", "landuse"])
+        losses = dict(result.losses)
+        teachers.blend(batch, result.outputs, losses)
+        assert torch.isclose(losses["landuse"], 0.75 * result.losses["landuse"])
+        assert losses["captions"] is result.losses["captions"]
+        result.outputs["landuse"] += torch.randn_like(result.outputs["landuse"])  # now they disagree
+        teachers.blend(batch, result.outputs, losses := dict(result.losses))
+        assert losses["landuse"] > 0.75 * result.losses["landuse"]
+
+
+def test_a_student_trains_with_its_teacher(real_joint_run, tiny_world, tmp_path):
+    logs: list[str] = []
+    recipe = _student(tiny_world, real_joint_run)
+    Trainer(recipe, tmp_path / "run", show_progress=False, log=logs.append).fit()
+    assert any(line.startswith("distilling from landuse: ") for line in logs)
+    config = json.loads((tmp_path / "run" / "best" / "config.json").read_text())
+    assert config["train"]["distill"] == {
+        "teachers": {"landuse": str(real_joint_run)},
+        "weight": 0.5,
+        "temperature": 2.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["train.distill.teachers={vqa: TEACHER}"], "only classifying heads can be distilled"),
+        (["train.distill.teachers={colour: TEACHER}"], "not heads of this recipe"),
+        (["datasets.ucm_captions.data.std=[0.25, 0.25, 0.25]"], "a teacher must see what it was trained on"),
+        (["train.distill.weight=1.5"], "'train.distill.weight' is 1.5; expected a number ≥ 0 and ≤ 1"),
+    ],
+)
+def test_a_teacher_that_cannot_teach_is_refused(real_joint_run, tiny_world, tmp_path, extra, message):
+    from spatialnet.errors import RecipeError
+
+    extra = [item.replace("TEACHER", str(real_joint_run)) for item in extra]
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        Trainer(_student(tiny_world, real_joint_run, *extra), tmp_path / "run", show_progress=False).fit()

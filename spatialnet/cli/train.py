@@ -36,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.recipe, args.overrides)
     out = args.out or Path("runs") / recipe.name
-    result = Trainer(recipe, out, resume=args.resume, show_progress=not args.no_progress).fit()
-    if result:
+    trainer = Trainer(recipe, out, resume=args.resume, show_progress=not args.no_progress)
+    result = trainer.fit()
+    if result and trainer.context.is_main:  # under torchrun, one line for the job
         print(
             f"best {result['select_metric']} {result['best_value']:.4f} "
             f"at epoch {result['best_epoch']}: {out / 'best'}"

@@ -48,8 +48,7 @@ class Teachers:
         self.models: dict[str, SpatialNet] = {}
         for head, path in config.teachers.items():
             teacher, teacher_recipe, _, folder = load_run(Path(path), "cpu")
-            inputs = (_inputs(recipe, head), _inputs(teacher_recipe, head))
-            _check_teacher(head, student, teacher, folder, *inputs)
+            _check_teacher(head, (student, recipe), (teacher, teacher_recipe), folder)
             self.models[head] = teacher.to(device).eval().requires_grad_(False)
 
     def blend(self, batch: Batch, outputs: Mapping[str, Tensor], losses: dict[str, Tensor]) -> None:
@@ -82,32 +81,28 @@ def _inputs(recipe: Recipe, head: str) -> tuple[object, ...]:
     """What the images of the dataset training ``head`` look like to the model: size and scaling."""
     for entry in recipe.sources().values():
         if head in entry.tasks:
-            data = entry.data
-            return (data.image_size, list(data.mean or []), list(data.std or []))
+            return (entry.data.image_size, entry.data.mean, entry.data.std)
     return ()
 
 
 def _check_teacher(
-    head: str,
-    student: SpatialNet,
-    teacher: SpatialNet,
-    folder: Path,
-    student_inputs: tuple[object, ...],
-    teacher_inputs: tuple[object, ...],
+    head: str, ours: tuple[SpatialNet, Recipe], theirs: tuple[SpatialNet, Recipe], folder: Path
 ) -> None:
     """Refuse a teacher that cannot speak for ``head``: another kind of head, other classes or inputs."""
+    (student, recipe), (teacher, teacher_recipe) = ours, theirs
     where = f"train.distill.teachers.{head} ({folder})"
     if head not in teacher.heads:
         heads = ", ".join(teacher.heads)
         raise RecipeError(f"{where}: the teacher has no head {head!r} (its heads: {heads})")
-    ours, theirs = student.head(head), teacher.head(head)
-    if not isinstance(ours, ClassifierHead) or not isinstance(theirs, ClassifierHead):
+    student_head, teacher_head = student.head(head), teacher.head(head)
+    if not isinstance(student_head, ClassifierHead) or not isinstance(teacher_head, ClassifierHead):
         raise RecipeError(f"{where}: only classifying heads can be distilled; {head!r} is not one")
-    if ours.class_names != theirs.class_names:
+    if student_head.class_names != teacher_head.class_names:
         raise RecipeError(
             f"{where}: the teacher's classes differ from the student's "
-            f"({theirs.class_names[:4]}… vs {ours.class_names[:4]}…)"
+            f"({teacher_head.class_names[:4]}… vs {student_head.class_names[:4]}…)"
         )
+    student_inputs, teacher_inputs = _inputs(recipe, head), _inputs(teacher_recipe, head)
     if student_inputs != teacher_inputs:
         raise RecipeError(
             f"{where}: the teacher was trained on images of size/mean/std {teacher_inputs}, "
